@@ -1,0 +1,65 @@
+# Quick start:  make run   (set up and start the assistant)   make test   (set up and run every test)
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+RASA_VENV := .venv-rasa
+APP_VENV := .venv
+RASA := $(RASA_VENV)/bin/rasa
+APP_PY := $(APP_VENV)/bin/python
+SPACY_MODEL := build/spacy-en
+MODEL := models/clinic.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null | sort)
+SETUP_LOG := build/setup.log
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Rasa's and TensorFlow's start-up chatter; warnings and errors still show.
+export TF_CPP_MIN_LOG_LEVEL := 2
+# These machines reach only package registries; Rasa must not try to report anywhere.
+export RASA_TELEMETRY_ENABLED := false
+
+.PHONY: run test bench setup train system-packages clean
+
+setup: $(APP_VENV)/.installed $(RASA_VENV)/.installed $(MODEL)
+
+run: setup
+	@$(APP_PY) -m bot run
+
+test: setup system-packages
+	@echo "==> Running the tests"
+	@$(APP_PY) -m pytest
+
+bench: setup
+	@$(APP_PY) -m bench
+
+train: $(MODEL)
+
+system-packages:
+	@scripts/install-system-packages
+
+$(RASA_VENV)/.installed: requirements-rasa.txt scripts/find-python310
+	@echo "==> Installing the Rasa environment ($(RASA_VENV)/; a few minutes on a new machine)"
+	@mkdir -p build
+	@test -x $(RASA_VENV)/bin/python || "$$(scripts/find-python310)" -m venv $(RASA_VENV)
+	@$(RASA_VENV)/bin/pip install -q --upgrade pip wheel >>$(SETUP_LOG) 2>&1 || { tail -n 30 $(SETUP_LOG); exit 1; }
+	@$(RASA_VENV)/bin/pip install -q -r requirements-rasa.txt >>$(SETUP_LOG) 2>&1 || { tail -n 30 $(SETUP_LOG); exit 1; }
+	@touch $@
+
+$(APP_VENV)/.installed: pyproject.toml scripts/find-python310
+	@echo "==> Installing the application environment ($(APP_VENV)/)"
+	@mkdir -p build
+	@test -x $(APP_VENV)/bin/python || "$$(scripts/find-python310)" -m venv $(APP_VENV)
+	@$(APP_VENV)/bin/pip install -q --upgrade pip >>$(SETUP_LOG) 2>&1 || { tail -n 30 $(SETUP_LOG); exit 1; }
+	@$(APP_VENV)/bin/pip install -q -e '.[test]' >>$(SETUP_LOG) 2>&1 || { tail -n 30 $(SETUP_LOG); exit 1; }
+	@touch $@
+
+$(SPACY_MODEL)/meta.json: nlp/build_spacy_model.py nlp/body_areas.json $(RASA_VENV)/.installed
+	@echo "==> Building the spaCy pipeline ($(SPACY_MODEL)/)"
+	@$(RASA_VENV)/bin/python nlp/build_spacy_model.py $(SPACY_MODEL) >>$(SETUP_LOG) 2>&1 || { tail -n 30 $(SETUP_LOG); exit 1; }
+
+# Retrains only when the configuration, the domain, the training data or the spaCy pipeline changed.
+$(MODEL): $(TRAINING_INPUTS) $(SPACY_MODEL)/meta.json $(RASA_VENV)/.installed
+	@echo "==> Training the assistant's model (a few minutes; log in build/train.log)"
+	@$(RASA) train --fixed-model-name clinic --out models >build/train.log 2>&1 || { tail -n 40 build/train.log; exit 1; }
+	@touch $@
+
+clean:
+	rm -rf build models results .rasa

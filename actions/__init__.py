@@ -1,0 +1,1 @@
+"""Custom actions for Rasa: thin adapters from the conversation to `bot`."""

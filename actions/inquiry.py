@@ -1,0 +1,239 @@
+"""The inquiry form: start, validate, read back, submit or cancel. The rules live in `bot.inquiry`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot import inquiry, services
+from bot.leads.store import NewLead
+
+log = logging.getLogger(__name__)
+
+
+def _intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def _text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+def _cleared_form() -> list[EventType]:
+    return [SlotSet(slot, None) for slot in inquiry.FORM_SLOTS] + [SlotSet("inquiry_failures", 0)]
+
+
+class ActionStartInquiry(Action):
+    def name(self) -> str:
+        return "action_start_inquiry"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        kind = inquiry.kind_for_intent(_intent(tracker))
+        events = _cleared_form() + [SlotSet("inquiry_kind", kind)]
+        # An area named in the message that asked ("book me in for my knee") need not be asked again.
+        areas = [e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == "body_area"]
+        if areas and (area := inquiry.clean_area(str(areas[0]))):
+            events.append(SlotSet("area_of_concern", area))
+        dispatcher.utter_message(response=f"utter_inquiry_intro_{kind}")
+        return events
+
+
+class ValidateInquiryForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_inquiry_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        slots = list(domain_slots)
+        if tracker.get_slot("inquiry_kind") != "cost" and "insurance" in slots:
+            slots.remove("insurance")
+        if tracker.get_slot("consent") is False and "details_confirmed" in slots:
+            slots.remove("details_confirmed")
+        return slots
+
+    def _rejected(self, slot: str, hint: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+        failures = int(tracker.get_slot("inquiry_failures") or 0) + 1
+        dispatcher.utter_message(text=hint)
+        if failures >= inquiry.MAX_FAILURES_BEFORE_PHONE:
+            dispatcher.utter_message(response="utter_offer_phone")
+        return {slot: None, "inquiry_failures": failures}
+
+    def validate_lead_name(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        if value is None:
+            return {}
+        name = inquiry.clean_name(str(value))
+        if name is None:
+            return self._rejected("lead_name", "I just need the name our staff should ask for, like Maria Lopez.", dispatcher, tracker)
+        return {"lead_name": name, "inquiry_failures": 0}
+
+    def validate_contact(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        if value is None:
+            return {}
+        found = inquiry.parse_contact(str(value))
+        if not found.found:
+            if any(ch.isdigit() for ch in str(value)):
+                hint = ("That doesn't look like a US phone number. Please include the area code, "
+                        "like 804-555-0134, or give an email address instead.")
+            else:
+                hint = "I couldn't find a phone number or email there. Please type one, like 804-555-0134 or name@example.com."
+            return self._rejected("contact", hint, dispatcher, tracker)
+        return {"contact": str(value), "contact_phone": found.phone, "contact_email": found.email, "inquiry_failures": 0}
+
+    def validate_area_of_concern(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        if value is None:
+            return {}
+        # The visitor's own words say more than the entity alone ("my left hip when I climb stairs").
+
+        typed = _text(tracker) if tracker.get_slot("requested_slot") == "area_of_concern" else ""
+        area = inquiry.clean_area(typed or str(value))
+        if area is None:
+            return self._rejected("area_of_concern", "Please tell me which area you'd like help with, like lower back or hip.", dispatcher, tracker)
+        return {"area_of_concern": area, "inquiry_failures": 0}
+
+    def validate_preferred_times(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        if value is None:
+            return {}
+        times = inquiry.clean_times(str(value))
+        if times is None:
+            return self._rejected("preferred_times", "Which days or times usually work for you? For example: weekday mornings, or any time.", dispatcher, tracker)
+        return {"preferred_times": times, "inquiry_failures": 0}
+
+    def validate_insurance(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        if value is None:
+            return {}
+        insurance = inquiry.clean_insurance(str(value))
+        if insurance is None:
+            return self._rejected("insurance", "Just the name of your plan is enough, like Medicare, or say skip.", dispatcher, tracker)
+        return {"insurance": insurance, "inquiry_failures": 0}
+
+    # Consent and the read-back use custom extraction: the extractors only classify the answer
+    # and the validators act on it, because rasa_sdk drops slots outside the form that an
+    # extractor sets, while a validator's slots are kept.
+    async def extract_consent(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "consent":
+            return {}
+        intent = _intent(tracker)
+        if intent in inquiry.INTERJECTION_INTENTS:
+            return {}
+        return {"consent": {"affirm": True, "deny": False}.get(intent or "")}
+
+    def validate_consent(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        if value is None:
+            if tracker.get_slot("requested_slot") != "consent":
+                return {}
+            return self._rejected("consent", "Sorry, I need a yes or a no for this one.", dispatcher, tracker)
+        return {"consent": bool(value), "inquiry_failures": 0}
+
+    async def extract_details_confirmed(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "details_confirmed":
+            return {}
+        intent = _intent(tracker)
+        if intent in {"emergency", "stop"}:
+            return {}
+        correction = inquiry.parse_correction(_text(tracker))
+        if intent == "affirm" and (correction is None or correction.asks_again):
+            return {"details_confirmed": True}
+        if correction is None and intent in inquiry.INTERJECTION_INTENTS:
+            return {}
+        return {"details_confirmed": False}
+
+    def validate_details_confirmed(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        if value is True:
+            return {"details_confirmed": True, "correction_requested": False}
+        if value is None or tracker.get_slot("requested_slot") != "details_confirmed":
+            return {}
+        correction = inquiry.parse_correction(_text(tracker))
+        if correction is None:
+            return {"details_confirmed": None, "correction_requested": True}
+        return {**correction.slots, "details_confirmed": None, "correction_requested": False}
+
+
+class ActionAskDetailsConfirmed(Action):
+    def name(self) -> str:
+        return "action_ask_details_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if tracker.get_slot("correction_requested"):
+            buttons = [{"title": title, "payload": payload}
+                       for title, payload in inquiry.correction_fields(tracker.get_slot("inquiry_kind"))]
+            dispatcher.utter_message(
+                text="Which detail should I change? You can also type the correction, like \"my number is 804-555-0188\".",
+                buttons=buttons,
+            )
+        else:
+            dispatcher.utter_message(
+                text=inquiry.readback(tracker.current_slot_values()),
+                buttons=[{"title": "Yes, send it", "payload": "/affirm"},
+                         {"title": "Change something", "payload": "/deny"}],
+            )
+        return []
+
+
+def _consent_wording(domain: DomainDict) -> str:
+    variations = domain.get("responses", {}).get("utter_ask_consent") or [{}]
+    return variations[0].get("text", "")
+
+
+def _consent_time(tracker: Tracker) -> datetime:
+    for event in reversed(tracker.events):
+        if event.get("event") == "slot" and event.get("name") == "consent" and event.get("value") is True:
+            if event.get("timestamp"):
+                return datetime.fromtimestamp(event["timestamp"], tz=timezone.utc)
+            break
+    return datetime.now(timezone.utc)
+
+
+class ActionSubmitInquiry(Action):
+    def name(self) -> str:
+        return "action_submit_inquiry"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        slots = tracker.current_slot_values()
+        if slots.get("consent") is not True:
+            dispatcher.utter_message(response="utter_no_consent")
+            return _cleared_form()
+        if slots.get("details_confirmed") is not True:
+            dispatcher.utter_message(response="utter_inquiry_stopped")
+            return _cleared_form()
+        insurance = slots.get("insurance")
+        new_lead = NewLead(
+            kind=slots.get("inquiry_kind") or inquiry.CALLBACK,
+            name=slots.get("lead_name") or "",
+            phone=slots.get("contact_phone"),
+            email=slots.get("contact_email"),
+            area_of_concern=slots.get("area_of_concern") or "",
+            preferred_times=slots.get("preferred_times") or "",
+            insurance=None if insurance in (None, inquiry.INSURANCE_SKIPPED) else insurance,
+            consent_text=_consent_wording(domain),
+            consented_at=_consent_time(tracker),
+            conversation_id=tracker.sender_id,
+        )
+        try:
+            lead_id = await asyncio.to_thread(services.lead_store().add, new_lead)
+        except Exception as error:  # noqa: BLE001 - the visitor must get an answer whatever failed
+            # The error's text may quote the visitor's details, so only its type is logged.
+            log.error("Could not save an inquiry: %s", type(error).__name__)
+            dispatcher.utter_message(response="utter_inquiry_failed")
+            return _cleared_form()
+        log.info("Inquiry saved as lead #%s", lead_id)
+        dispatcher.utter_message(
+            text=inquiry.next_steps_message(services.settings(), inquiry.first_name(new_lead.name))
+        )
+        return _cleared_form()
+
+
+class ActionCancelInquiry(Action):
+    def name(self) -> str:
+        return "action_cancel_inquiry"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(response="utter_inquiry_stopped")
+        return [ActiveLoop(None), SlotSet("requested_slot", None)] + _cleared_form()

@@ -1,0 +1,46 @@
+"""Command line: `python -m bot run | serve | migrate | staff ...`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="python -m bot", description="The clinic assistant.")
+    parser.add_argument(
+        "command",
+        choices=["run", "serve", "migrate", "staff"],
+        help="run: Rasa, the action server and the web app together; serve: the web app alone; "
+        "migrate: bring the database schema up to date; staff: manage staff accounts",
+    )
+    args, rest = parser.parse_known_args(argv[:1])
+    rest = argv[1:]
+    if args.command == "staff":
+        from bot.staff.cli import main as staff_main
+
+        return staff_main(rest)
+    if rest:
+        parser.error(f"unexpected arguments: {' '.join(rest)}")
+    if args.command == "run":
+        from bot.launcher import main as run_main
+
+        return run_main()
+    from bot.settings import Settings
+
+    settings = Settings.from_env()
+    if args.command == "serve":
+        from bot.web.app import serve
+
+        serve(settings)
+        return 0
+    from bot.db import make_engine, upgrade_database
+
+    upgrade_database(make_engine(settings))
+    print("The database schema is up to date.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Body areas a visitor names, mapped to the canonical names staff see.
+
+The phrases live in nlp/body_areas.json, which also feeds the spaCy EntityRuler in Rasa's
+pipeline, so the chat's entity and the stored value always agree.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+AREAS_FILE = Path(__file__).resolve().parent.parent / "nlp" / "body_areas.json"
+
+
+@cache
+def _phrase_index() -> dict[str, str]:
+    areas = json.loads(AREAS_FILE.read_text(encoding="utf-8"))
+    index: dict[str, str] = {}
+    for canonical, phrases in areas.items():
+        if canonical.startswith("_"):
+            continue
+        index[canonical.lower()] = canonical
+        for phrase in phrases:
+            index[phrase.lower()] = canonical
+    return index
+
+
+def canonical_areas() -> list[str]:
+    return sorted(set(_phrase_index().values()))
+
+
+def canonical_area(text: str) -> str | None:
+    """The canonical area for a phrase ("my lower back" -> "Lower back"), or None."""
+    cleaned = re.sub(r"[^a-z' -]", " ", text.lower())
+    cleaned = re.sub(r"\b(my|the|both|left|right|in|on|a|an|and|or|it's|its|is)\b", " ", cleaned)
+    cleaned = " ".join(cleaned.split())
+    return _phrase_index().get(cleaned)
+
+
+def find_area(text: str) -> str | None:
+    """The first area named anywhere in a sentence, longest phrase first."""
+    lowered = " " + re.sub(r"[^a-z' ]", " ", text.lower()) + " "
+    for phrase in sorted(_phrase_index(), key=len, reverse=True):
+        if f" {phrase} " in lowered:
+            return _phrase_index()[phrase]
+    return None

@@ -1,0 +1,260 @@
+"""The inquiry conversation's rules: what counts as a valid answer, the read-back, what happens next.
+
+Pure functions over plain values, so the rasa_sdk actions stay thin and this stays testable
+without a tracker.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.areas import canonical_area, find_area
+from bot.leads.contact import find_email, find_phone, format_phone
+from bot.settings import OpeningHours, Settings
+
+KINDS_BY_INTENT = {
+    "inquire_cost": "cost",
+    "inquire_availability": "availability",
+    "request_appointment": "appointment",
+}
+CALLBACK = "callback"
+# Intents answered in the middle of the form before it resumes; never taken as an answer.
+INTERJECTION_INTENTS = frozenset(
+    {"faq", "emergency", "stop", "medical_advice", "bot_challenge", "clinic_contact", "human_handoff"}
+)
+INSURANCE_SKIPPED = "not given"
+MAX_FAILURES_BEFORE_PHONE = 3
+
+# Slots the inquiry form fills, cleared when an inquiry starts, ends or is stopped.
+FORM_SLOTS = (
+    "inquiry_kind",
+    "lead_name",
+    "contact",
+    "contact_phone",
+    "contact_email",
+    "area_of_concern",
+    "preferred_times",
+    "insurance",
+    "consent",
+    "details_confirmed",
+    "correction_requested",
+)
+
+# Words that answer a question but are never a name.
+_NOT_NAMES = {
+    "yes", "no", "yeah", "nope", "ok", "okay", "sure", "hi", "hello", "hey", "thanks", "thank you",
+    "stop", "cancel", "skip", "none", "nothing", "idk", "why", "what", "name", "my name",
+}
+_NAME_PREFIX = re.compile(
+    r"^(?:(?:hi|hello|hey)[,!. ]+)?(?:my name is|my name's|name is|name's|i am|i'm|im|it is|it's|its|"
+    r"this is|call me|you can call me|the name is|change (?:the |my )?name to|actually)\s+",
+    re.IGNORECASE,
+)
+_SKIP_WORDS = {"skip", "no", "none", "n/a", "na", "not now", "rather not say", "prefer not to say", "pass"}
+_NO_INSURANCE = {"no insurance", "i don't have insurance", "i dont have insurance", "uninsured", "self pay", "self-pay", "cash"}
+
+
+def kind_for_intent(intent: str | None) -> str:
+    """The inquiry kind an intent starts; an accepted call-back offer is a call-back."""
+    return KINDS_BY_INTENT.get(intent or "", CALLBACK)
+
+
+def clean_name(text: str) -> str | None:
+    """The visitor's name from their answer ("my name is maria lopez" -> "Maria Lopez"), or None."""
+    candidate = text.strip()
+    for _ in range(2):
+        candidate = _NAME_PREFIX.sub("", candidate).strip()
+    candidate = candidate.strip(" .,!;:\"'")
+    if not candidate or len(candidate) > 80 or candidate.lower() in _NOT_NAMES:
+        return None
+    if any(ch.isdigit() for ch in candidate) or "@" in candidate or "?" in candidate:
+        return None
+    if len(candidate.split()) > 5 or not re.search(r"[^\W\d_]", candidate):
+        return None
+    if candidate == candidate.lower():
+        candidate = " ".join(part[:1].upper() + part[1:] for part in candidate.split())
+    return candidate
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    phone: str | None
+    email: str | None
+
+    @property
+    def found(self) -> bool:
+        return bool(self.phone or self.email)
+
+
+def parse_contact(text: str) -> ContactDetails:
+    """Phone (E.164) and/or email found in a free answer."""
+    return ContactDetails(phone=find_phone(text), email=find_email(text))
+
+
+def clean_area(text: str) -> str | None:
+    """Canonical area when the answer is just an area, else the visitor's own words."""
+    candidate = " ".join(text.split()).strip(" .,!;:")
+    if len(candidate) < 2 or len(candidate) > 200 or not re.search(r"[A-Za-z]", candidate):
+        return None
+    return canonical_area(candidate) or candidate
+
+
+def clean_times(text: str) -> str | None:
+    candidate = " ".join(text.split()).strip(" .,!;:")
+    if len(candidate) < 2 or len(candidate) > 200 or not re.search(r"[A-Za-z0-9]", candidate):
+        return None
+    if candidate.endswith("?") or candidate.lower() in {"no", "idk", "ok"}:
+        return None
+    return candidate
+
+
+def clean_insurance(text: str) -> str | None:
+    candidate = " ".join(text.split()).strip(" .,!;:")
+    lowered = candidate.lower()
+    if lowered in _SKIP_WORDS:
+        return INSURANCE_SKIPPED
+    if lowered in _NO_INSURANCE:
+        return "No insurance"
+    if len(candidate) < 2 or len(candidate) > 120 or "?" in candidate:
+        return None
+    return candidate
+
+
+@dataclass(frozen=True)
+class Correction:
+    """What a visitor asked to change at the read-back."""
+
+    slots: dict
+    # True when the visitor named a detail to change but not its new value.
+    asks_again: bool = False
+
+
+_FIELD_WORDS = {
+    "lead_name": ("name",),
+    "contact": ("phone", "number", "email", "e-mail", "contact"),
+    "area_of_concern": ("area", "concern", "body part", "problem", "pain"),
+    "preferred_times": ("time", "times", "day", "days", "when", "schedule"),
+    "insurance": ("insurance", "insurer", "plan"),
+}
+_CHANGE_NAME = re.compile(
+    r"(?:my name is|name is|name's|call me|change (?:the |my )?name to|name should be|it's)\s+(.+)$",
+    re.IGNORECASE,
+)
+_CHANGE_TIMES = re.compile(
+    r"(?:times? (?:is|are|should be|to)|change (?:the |my )?times? to|make it|prefer)\s+(.+)$",
+    re.IGNORECASE,
+)
+
+
+def parse_correction(text: str) -> Correction | None:
+    """The change a read-back answer asks for, or None when it names nothing to change.
+
+    "actually my number is 804 555 0188" changes the contact at once; "the name" clears
+    the name so the form asks for it again.
+    """
+    contact = parse_contact(text)
+    if contact.found:
+        slots = {"contact": text.strip()}
+        if contact.phone:
+            slots["contact_phone"] = contact.phone
+        if contact.email:
+            slots["contact_email"] = contact.email
+        return Correction(slots=slots)
+    name_match = _CHANGE_NAME.search(text)
+    if name_match and (name := clean_name(name_match.group(1))):
+        return Correction(slots={"lead_name": name})
+    times_match = _CHANGE_TIMES.search(text)
+    if times_match and (times := clean_times(times_match.group(1))):
+        return Correction(slots={"preferred_times": times})
+    lowered = text.lower()
+    words = set(re.findall(r"[a-z-]+", lowered))
+    named = [slot for slot, keys in _FIELD_WORDS.items() if any(k in words or (" " in k and k in lowered) for k in keys)]
+    if len(named) == 1:
+        slot = named[0]
+        cleared = {slot: None}
+        if slot == "contact":
+            cleared.update({"contact_phone": None, "contact_email": None})
+        return Correction(slots=cleared, asks_again=True)
+    area = find_area(text)
+    if area:
+        return Correction(slots={"area_of_concern": area})
+    return None
+
+
+def readback(slots: dict) -> str:
+    """The details as the visitor gave them, one per line, for confirming before saving."""
+    lines = ["Here's what I'll send to our front desk:", f"• Name: {slots.get('lead_name')}"]
+    if slots.get("contact_phone"):
+        lines.append(f"• Phone: {format_phone(slots['contact_phone'])}")
+    if slots.get("contact_email"):
+        lines.append(f"• Email: {slots['contact_email']}")
+    lines.append(f"• Area of concern: {slots.get('area_of_concern')}")
+    lines.append(f"• Preferred times: {slots.get('preferred_times')}")
+    if slots.get("inquiry_kind") == "cost":
+        lines.append(f"• Insurance: {slots.get('insurance') or INSURANCE_SKIPPED}")
+    lines.append("Is that all correct?")
+    return "\n".join(lines)
+
+
+def correction_fields(kind: str | None) -> list[tuple[str, str]]:
+    """(button title, payload) for each detail a visitor may change."""
+    fields = [("Name", "name"), ("Phone or email", "phone or email"), ("Area of concern", "area of concern"),
+              ("Preferred times", "preferred times")]
+    if kind == "cost":
+        fields.append(("Insurance", "insurance"))
+    return fields
+
+
+def is_open(hours: OpeningHours, moment: datetime) -> bool:
+    return moment.weekday() in hours.days and hours.opens <= moment.time() < hours.closes
+
+
+def _describe_hours(hours: OpeningHours) -> str:
+    names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    days = list(hours.days)
+    if days and days == list(range(days[0], days[-1] + 1)) and len(days) > 2:
+        day_text = f"{names[days[0]]} to {names[days[-1]]}"
+    else:
+        day_text = ", ".join(names[d] for d in days)
+
+    def clock(t) -> str:
+        return t.strftime("%I:%M %p").lstrip("0").replace(":00 ", " ")
+
+    return f"{day_text}, {clock(hours.opens)} to {clock(hours.closes)}"
+
+
+def next_open(hours: OpeningHours, moment: datetime) -> datetime:
+    """The next moment the clinic opens at or after `moment` (same time zone)."""
+    day = moment
+    for _ in range(8):
+        opening = day.replace(hour=hours.opens.hour, minute=hours.opens.minute, second=0, microsecond=0)
+        if day.weekday() in hours.days and opening >= moment:
+            return opening
+        day = (day + timedelta(days=1)).replace(hour=0, minute=0)
+    return moment
+
+
+def next_steps_message(settings: Settings, first_name: str, now: datetime | None = None) -> str:
+    """What happens after the inquiry is saved, honest about opening hours."""
+    zone = ZoneInfo(settings.clinic_timezone)
+    local = (now or datetime.now(zone)).astimezone(zone)
+    hours = settings.opening_hours
+    greeting = f"Thank you, {first_name}! Your details are with our front desk."
+    if is_open(hours, local):
+        return (
+            f"{greeting} A member of staff will contact you within one business day to go over "
+            f"costs, coverage and times. For anything urgent, call {settings.clinic_phone}."
+        )
+    reopening = next_open(hours, local)
+    return (
+        f"{greeting} We're closed right now (our hours are {_describe_hours(hours)}), so staff will "
+        f"contact you within one business day once we reopen on {reopening.strftime('%A')}. "
+        f"For a medical emergency, call 911."
+    )
+
+
+def first_name(name: str | None) -> str:
+    return (name or "").split()[0] if name and name.split() else "there"

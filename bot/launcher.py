@@ -1,0 +1,79 @@
+"""`python -m bot run`: the whole assistant on one machine, stopped cleanly with Ctrl-C."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+
+from bot.db import make_engine, upgrade_database
+from bot.settings import Settings
+from bot.stack import RasaStack, StackError
+
+
+def _step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def _watch(stack: RasaStack, stopping: threading.Event) -> None:
+    """Stops the launcher when Rasa or the action server dies, instead of serving a dead chat."""
+    while not stopping.wait(2.0):
+        child = stack.crashed()
+        if child is not None:
+            print(f"\n{child.name} stopped unexpectedly:\n{child.log_tail()}", file=sys.stderr, flush=True)
+            os.kill(os.getpid(), signal.SIGINT)
+            return
+
+
+def _prepare_database(settings: Settings) -> None:
+    from bot.staff.accounts import ensure_initial_admin
+    from bot.db import make_session_factory
+
+    engine = make_engine(settings)
+    try:
+        upgrade_database(engine)
+        password = ensure_initial_admin(make_session_factory(engine))
+    finally:
+        engine.dispose()
+    if password:
+        print(
+            "\n    A staff account was created: login `admin`, one-time password "
+            f"{password}\n    (shown once; you will be asked to change it at first login)\n",
+            flush=True,
+        )
+
+
+def main() -> int:
+    from bot.web.app import serve
+
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _step(f"Preparing the database ({'PostgreSQL' if settings.database_url else settings.sqlite_path})")
+    _prepare_database(settings)
+    stack = RasaStack(settings)
+    stopping = threading.Event()
+    try:
+        _step("Starting the action server and Rasa (loading the model takes about 20 seconds)")
+        stack.start()
+        stack.wait_ready()
+        threading.Thread(target=_watch, args=(stack, stopping), daemon=True).start()
+        _step("Starting the web app")
+        serve(
+            settings,
+            ready_message=(
+                f"\nThe assistant is ready: {settings.public_url}/   (staff pages: {settings.public_url}/staff)\n"
+                "Press Ctrl-C to stop.\n"
+            ),
+        )
+    except StackError as error:
+        print(f"Could not start the assistant: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stopping.set()
+        _step("Stopping Rasa and the action server")
+        stack.stop()
+    return 0

@@ -1,0 +1,185 @@
+"""Every setting the assistant reads, taken from the environment in this one place.
+
+`Settings.from_env()` is called by entry points (the web app, the action server,
+the launcher, the command line), never at import time. The README lists each variable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from datetime import time
+from pathlib import Path
+from typing import Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting has a value the assistant cannot use; the message names it."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def _list(env: Mapping[str, str], name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+    raw = env.get(name, "")
+    items = tuple(part.strip() for part in raw.split(",") if part.strip())
+    return items or default
+
+
+def _time(raw: str, name: str) -> time:
+    try:
+        hours, minutes = raw.strip().split(":")
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise SettingsError(f"{name} must look like 08:00-17:00, not {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    """When staff answer the phone: weekdays (0 = Monday) and a daily window."""
+
+    days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    opens: time = time(8, 0)
+    closes: time = time(17, 0)
+
+    @classmethod
+    def parse(cls, days_raw: str, hours_raw: str) -> "OpeningHours":
+        names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        days: list[int] = []
+        for part in days_raw.lower().split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if "-" in part:
+                first, last = (p.strip()[:3] for p in part.split("-", 1))
+                if first not in names or last not in names:
+                    raise SettingsError(f"CLINIC_OPEN_DAYS has an unknown day in {part!r}")
+                start, end = names.index(first), names.index(last)
+                days.extend(range(start, end + 1))
+            elif part[:3] in names:
+                days.append(names.index(part[:3]))
+            else:
+                raise SettingsError(f"CLINIC_OPEN_DAYS has an unknown day {part!r}")
+        if "-" not in hours_raw:
+            raise SettingsError(f"CLINIC_OPEN_HOURS must look like 08:00-17:00, not {hours_raw!r}")
+        opens_raw, closes_raw = hours_raw.split("-", 1)
+        opens = _time(opens_raw, "CLINIC_OPEN_HOURS")
+        closes = _time(closes_raw, "CLINIC_OPEN_HOURS")
+        if closes <= opens:
+            raise SettingsError("CLINIC_OPEN_HOURS must close after it opens")
+        return cls(days=tuple(sorted(set(days))), opens=opens, closes=closes)
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Web app (the one public process)
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = "http://127.0.0.1:8080"
+    # Rasa servers the web app relays chat to; more than one spreads the conversations.
+    rasa_urls: tuple[str, ...] = ("http://127.0.0.1:5005",)
+    rasa_timeout_seconds: float = 20.0
+    action_server_port: int = 5055
+    # Rasa's lock store; set when several Rasa servers share the conversations.
+    redis_url: str = ""
+    # Data
+    data_dir: Path = PROJECT_ROOT / "var"
+    database_url: str = ""
+    # The clinic
+    clinic_name: str = "Montross Physical Therapy"
+    clinic_phone: str = "(804) 493-3256"
+    clinic_timezone: str = "America/New_York"
+    # The clinic's article the page shows and the answers come from.
+    content_dir: Path = PROJECT_ROOT.parent / "shared" / "content"
+    opening_hours: OpeningHours = field(default_factory=OpeningHours)
+    # Notices to staff
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "assistant@localhost"
+    mail_to: tuple[str, ...] = ()
+    webhook_url: str = ""
+    outbox_poll_seconds: float = 5.0
+    # Staff pages
+    session_secret: str = ""
+    staff_idle_minutes: int = 30
+    cookie_secure: bool = False
+    # Logging
+    log_level: str = "INFO"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "clinic.db"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+    def with_overrides(self, **changes: object) -> "Settings":
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        host = env.get("HOST", "").strip() or cls.host
+        port = _int(env, "PORT", cls.port)
+        data_dir = Path(env.get("DATA_DIR", "").strip() or PROJECT_ROOT / "var")
+        rasa_urls = _list(env, "RASA_URLS") or _list(env, "RASA_URL", cls.rasa_urls)
+        shown_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
+        return cls(
+            host=host,
+            port=port,
+            public_url=(env.get("PUBLIC_URL", "").strip() or f"http://{shown_host}:{port}").rstrip("/"),
+            rasa_urls=tuple(url.rstrip("/") for url in rasa_urls),
+            rasa_timeout_seconds=float(_int(env, "RASA_TIMEOUT_SECONDS", 20)),
+            action_server_port=_int(env, "ACTION_SERVER_PORT", cls.action_server_port),
+            redis_url=env.get("REDIS_URL", "").strip(),
+            data_dir=data_dir,
+            database_url=env.get("DATABASE_URL", "").strip(),
+            clinic_name=env.get("CLINIC_NAME", "").strip() or cls.clinic_name,
+            clinic_phone=env.get("CLINIC_PHONE", "").strip() or cls.clinic_phone,
+            clinic_timezone=env.get("CLINIC_TIMEZONE", "").strip() or cls.clinic_timezone,
+            content_dir=Path(env.get("CONTENT_DIR", "").strip() or PROJECT_ROOT.parent / "shared" / "content"),
+            opening_hours=OpeningHours.parse(
+                env.get("CLINIC_OPEN_DAYS", "").strip() or "mon-fri",
+                env.get("CLINIC_OPEN_HOURS", "").strip() or "08:00-17:00",
+            ),
+            smtp_host=env.get("SMTP_HOST", "").strip(),
+            smtp_port=_int(env, "SMTP_PORT", cls.smtp_port),
+            smtp_username=env.get("SMTP_USERNAME", "").strip(),
+            smtp_password=env.get("SMTP_PASSWORD", ""),
+            smtp_starttls=_bool(env, "SMTP_STARTTLS", cls.smtp_starttls),
+            mail_from=env.get("MAIL_FROM", "").strip() or cls.mail_from,
+            mail_to=_list(env, "MAIL_TO"),
+            webhook_url=env.get("WEBHOOK_URL", "").strip(),
+            outbox_poll_seconds=float(_int(env, "OUTBOX_POLL_SECONDS", 5)),
+            session_secret=env.get("SESSION_SECRET", ""),
+            staff_idle_minutes=_int(env, "STAFF_IDLE_MINUTES", cls.staff_idle_minutes),
+            cookie_secure=_bool(
+                env, "COOKIE_SECURE", (env.get("PUBLIC_URL", "").strip().startswith("https://"))
+            ),
+            log_level=(env.get("LOG_LEVEL", "").strip() or cls.log_level).upper(),
+        )

@@ -1,0 +1,162 @@
+"""Starting and stopping Rasa and the action server as child processes, on loopback.
+
+Used by `python -m bot run`, by the tests that talk to the real assistant, and by the
+benchmarks. Rasa runs from .venv-rasa/, the action server from our own environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from bot.rasa_config import write_endpoints
+from bot.settings import PROJECT_ROOT, Settings
+
+RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+DEFAULT_MODEL = PROJECT_ROOT / "models" / "clinic.tar.gz"
+CREDENTIALS = PROJECT_ROOT / "credentials.yml"
+
+
+class StackError(RuntimeError):
+    """A process did not start or stopped on its own; the message says which and why."""
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    health_url: str
+    log_path: Path
+    env: dict[str, str]
+    process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        # A session of its own: Ctrl-C in the terminal reaches the launcher, which stops
+        # the children in order, instead of reaching every process at once.
+        self.process = subprocess.Popen(
+            self.argv, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+        log.close()
+
+    def exited(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.health_url, timeout=2) as response:
+                if response.status != 200:
+                    return False
+                if self.name == "Rasa":
+                    return bool(json.loads(response.read() or b"{}").get("model_id"))
+                return True
+        except (urllib.error.URLError, OSError, ValueError):
+            return False
+
+    def log_tail(self, lines: int = 25) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self, grace_seconds: float = 15.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=grace_seconds)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+
+
+@dataclass
+class RasaStack:
+    """Rasa and the action server for one set of settings."""
+
+    settings: Settings
+    env: Mapping[str, str] = field(default_factory=dict)
+    rasa_port: int = 5005
+    action_port: int | None = None
+    model: Path = DEFAULT_MODEL
+    run_dir: Path | None = None
+    rasa_workers: int = 1
+    children: list[Child] = field(default_factory=list)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def _child_env(self) -> dict[str, str]:
+        env = {**os.environ, **self.env}
+        env.update({
+            "SANIC_HOST": "127.0.0.1",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONUNBUFFERED": "1",
+        })
+        return env
+
+    def start(self) -> None:
+        if not self.model.exists():
+            raise StackError(f"No trained model at {self.model}: run `make train` (or `make run`) first")
+        if not RASA_BIN.exists():
+            raise StackError(f"Rasa is not installed at {RASA_BIN}: run `make setup` first")
+        action_port = self.action_port or self.settings.action_server_port
+        run_dir = self.run_dir or self.settings.data_dir / "run"
+        endpoints = write_endpoints(self.settings, run_dir / f"endpoints-{self.rasa_port}.yml", action_port)
+        env = self._child_env()
+        actions = Child(
+            name="Action server",
+            argv=[sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+            health_url=f"http://127.0.0.1:{action_port}/health",
+            log_path=run_dir / "logs" / f"actions-{action_port}.log",
+            env=env,
+        )
+        rasa = Child(
+            name="Rasa",
+            argv=[str(RASA_BIN), "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(self.rasa_port),
+                  "--model", str(self.model), "--endpoints", str(endpoints), "--credentials", str(CREDENTIALS)],
+            health_url=f"{self.rasa_url}/status",
+            log_path=run_dir / "logs" / f"rasa-{self.rasa_port}.log",
+            env={**env, "SANIC_WORKERS": str(self.rasa_workers)},
+        )
+        self.children = [actions, rasa]
+        for child in self.children:
+            child.start()
+
+    def wait_ready(self, timeout_seconds: float = 240.0) -> None:
+        deadline = time.monotonic() + timeout_seconds
+        pending = list(self.children)
+        while pending:
+            for child in list(pending):
+                code = child.exited()
+                if code is not None:
+                    raise StackError(f"{child.name} stopped while starting (exit code {code}):\n{child.log_tail()}")
+                if child.healthy():
+                    pending.remove(child)
+            if pending and time.monotonic() > deadline:
+                names = ", ".join(c.name for c in pending)
+                raise StackError(f"{names} did not become ready within {timeout_seconds:.0f} s")
+            if pending:
+                time.sleep(0.5)
+
+    def crashed(self) -> Child | None:
+        return next((child for child in self.children if child.exited() is not None), None)
+
+    def stop(self) -> None:
+        # Rasa first: it stops sending work to the action server.
+        for child in reversed(self.children):
+            child.stop()

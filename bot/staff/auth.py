@@ -1,0 +1,259 @@
+"""Signing in: password checks with throttling, server-side sessions, CSRF tokens.
+
+Throttling policy (per account, see `ThrottlePolicy`):
+
+* Each failed sign-in makes the next attempt wait longer: 1, 2, 4, 8 seconds. Attempts
+  that come sooner are refused without checking the password.
+* The 5th failure in a row locks sign-in for 15 minutes. The lock is never extended by
+  further attempts, and when it ends the count starts over. Failures older than 15
+  minutes are forgotten, so occasional typos never add up to a lock.
+* A browser the person has signed in on before carries a device cookie; sign-ins from
+  it are counted on that device's own counter instead of the account's. Someone
+  guessing a colleague's password from elsewhere locks out only browsers that never
+  signed in to that account, not the colleague at their usual desk or tablet.
+* A successful sign-in clears the counters; resetting the password from the command
+  line clears any lock at once.
+
+Sessions: the encrypted cookie (aiohttp-session) carries a random token; the server
+keeps its SHA-256 digest with the last time it was used. A session idle for longer
+than the configured minutes is over; signing out, disabling the account or changing
+its password deletes the server row, so a copied cookie stops working too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any, Protocol
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.staff import accounts, audit
+from bot.staff.accounts import get_account, verify_password
+from bot.staff.models import AuditAction, StaffAccount, StaffDevice, StaffLogin
+
+CSRF_FIELD = "csrf_token"
+_CSRF_SESSION_KEY = "csrf"
+# A shared front-desk browser remembers this many colleagues as trusted for sign-in.
+MAX_DEVICE_TOKENS = 8
+_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    lock_after: int = 5
+    lock_for: timedelta = timedelta(minutes=15)
+    first_delay: timedelta = timedelta(seconds=1)
+    forget_after: timedelta = timedelta(minutes=15)
+
+    def delay_after(self, failures: int) -> timedelta:
+        if failures <= 0:
+            return timedelta(0)
+        return self.first_delay * (2 ** (failures - 1))
+
+
+class ThrottleState(Protocol):
+    failed_logins: int
+    last_failed_at: datetime | None
+    locked_until: datetime | None
+
+
+def current_failures(state: ThrottleState, now: datetime, policy: ThrottlePolicy) -> int:
+    if state.locked_until is not None and now >= state.locked_until:
+        return 0
+    if state.last_failed_at is not None and now - state.last_failed_at >= policy.forget_after:
+        return 0
+    return state.failed_logins or 0
+
+
+def blocked_until(state: ThrottleState, now: datetime, policy: ThrottlePolicy) -> datetime | None:
+    """Until when sign-in attempts are refused, or None when one may be made now."""
+    if state.locked_until is not None and now < state.locked_until:
+        return state.locked_until
+    failures = current_failures(state, now, policy)
+    if failures and state.last_failed_at is not None:
+        allowed_at = state.last_failed_at + policy.delay_after(failures)
+        if now < allowed_at:
+            return allowed_at
+    return None
+
+
+def record_failure(state: ThrottleState, now: datetime, policy: ThrottlePolicy) -> bool:
+    """Count a failed attempt; True when this one locked sign-in."""
+    failures = current_failures(state, now, policy) + 1
+    state.failed_logins = failures
+    state.last_failed_at = now
+    state.locked_until = None
+    if failures >= policy.lock_after:
+        state.locked_until = now + policy.lock_for
+        return True
+    return False
+
+
+def record_success(state: ThrottleState) -> None:
+    state.failed_logins = 0
+    state.last_failed_at = None
+    state.locked_until = None
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def parse_device_cookie(value: str | None) -> list[str]:
+    tokens = [part for part in (value or "").split(".") if _TOKEN_PATTERN.match(part)]
+    return tokens[:MAX_DEVICE_TOKENS]
+
+
+def device_cookie_value(new: str, existing: list[str]) -> str:
+    kept = [token for token in existing if token != new]
+    return ".".join([new, *kept][:MAX_DEVICE_TOKENS])
+
+
+class SignInOutcome(Enum):
+    signed_in = "signed_in"
+    wrong = "wrong"
+    throttled = "throttled"
+    disabled = "disabled"
+
+
+@dataclass
+class SignInResult:
+    outcome: SignInOutcome
+    account: StaffAccount | None = None
+    retry_at: datetime | None = None
+    just_locked: bool = False
+    # Set when this browser should be remembered as trusted for the account.
+    new_device_token: str | None = None
+
+
+def _trusted_device(db: Session, account: StaffAccount, device_tokens: list[str]) -> StaffDevice | None:
+    if not device_tokens:
+        return None
+    digests = [token_digest(token) for token in device_tokens]
+    return db.scalar(
+        select(StaffDevice).where(StaffDevice.account_id == account.id, StaffDevice.token_digest.in_(digests))
+    )
+
+
+def sign_in(
+    db: Session,
+    login: str,
+    password: str,
+    *,
+    device_tokens: list[str],
+    now: datetime,
+    policy: ThrottlePolicy,
+) -> SignInResult:
+    """Check a sign-in attempt and update the counters; the caller commits."""
+    account = get_account(db, login)
+    if account is None:
+        verify_password(None, password)
+        return SignInResult(SignInOutcome.wrong)
+    if not account.is_active:
+        if verify_password(account.password_hash, password):
+            return SignInResult(SignInOutcome.disabled)
+        return SignInResult(SignInOutcome.wrong)
+
+    device = _trusted_device(db, account, device_tokens)
+    state: ThrottleState = device if device is not None else account
+    retry_at = blocked_until(state, now, policy)
+    if retry_at is not None:
+        return SignInResult(SignInOutcome.throttled, account=account, retry_at=retry_at)
+
+    if not verify_password(account.password_hash, password):
+        just_locked = record_failure(state, now, policy)
+        audit.record(
+            db,
+            account,
+            AuditAction.account_locked if just_locked else AuditAction.sign_in_failed,
+            detail=("trusted browser" if device is not None else "other browser"),
+            now=now,
+        )
+        return SignInResult(
+            SignInOutcome.throttled if just_locked else SignInOutcome.wrong,
+            account=account,
+            retry_at=state.locked_until,
+            just_locked=just_locked,
+        )
+
+    record_success(state)
+    record_success(account)
+    account.last_login_at = now
+    if accounts.PASSWORD_HASHER.check_needs_rehash(account.password_hash):
+        account.password_hash = accounts.hash_password(password)
+    new_device_token = None
+    if device is None:
+        new_device_token = new_token()
+        device = StaffDevice(
+            token_digest=token_digest(new_device_token),
+            account_id=account.id,
+            failed_logins=0,
+            created_at=now,
+        )
+        db.add(device)
+    device.last_login_at = now
+    audit.record(db, account, AuditAction.signed_in, now=now)
+    return SignInResult(SignInOutcome.signed_in, account=account, new_device_token=new_device_token)
+
+
+def start_session(db: Session, account: StaffAccount, *, now: datetime, idle: timedelta) -> str:
+    """A new signed-in session for `account`; returns the token for the cookie."""
+    # Sessions nobody came back to are over anyway; clear them out while here.
+    db.execute(delete(StaffLogin).where(StaffLogin.last_seen_at < now - idle))
+    token = new_token()
+    db.add(StaffLogin(token_digest=token_digest(token), account_id=account.id, created_at=now, last_seen_at=now))
+    return token
+
+
+@dataclass(frozen=True)
+class ResumedSession:
+    account: StaffAccount | None
+    timed_out: bool = False
+
+
+def resume_session(db: Session, token: str, *, now: datetime, idle: timedelta) -> ResumedSession:
+    """The account of a session that is still valid (and mark it used now)."""
+    row = db.get(StaffLogin, token_digest(token))
+    if row is None:
+        return ResumedSession(None)
+    account = db.get(StaffAccount, row.account_id)
+    if account is None or not account.is_active:
+        db.delete(row)
+        return ResumedSession(None)
+    if now - row.last_seen_at > idle:
+        db.delete(row)
+        return ResumedSession(None, timed_out=True)
+    row.last_seen_at = now
+    return ResumedSession(account)
+
+
+def end_session(db: Session, token: str) -> None:
+    db.execute(delete(StaffLogin).where(StaffLogin.token_digest == token_digest(token)))
+
+
+def csrf_token(session: MutableMapping[str, Any]) -> str:
+    """The session's CSRF token, made on first use."""
+    token = session.get(_CSRF_SESSION_KEY)
+    if not isinstance(token, str) or not token:
+        token = secrets.token_urlsafe(32)
+        session[_CSRF_SESSION_KEY] = token
+    return token
+
+
+def csrf_matches(session: MutableMapping[str, Any], submitted: object) -> bool:
+    expected = session.get(_CSRF_SESSION_KEY)
+    if not isinstance(expected, str) or not expected or not isinstance(submitted, str):
+        return False
+    return hmac.compare_digest(expected.encode("utf-8"), submitted.encode("utf-8"))

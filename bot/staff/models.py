@@ -1,0 +1,153 @@
+"""Tables of the staff pages: accounts, signed-in sessions, trusted devices, notes, audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db import Base
+from bot.leads.models import UTCDateTime, utcnow
+
+
+class StaffAccount(Base):
+    """A person who may sign in to the staff pages; `login` is an email address or `admin`."""
+
+    __tablename__ = "staff_accounts"
+    __table_args__ = (UniqueConstraint("login", name="uq_staff_accounts_login"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    login: Mapped[str] = mapped_column(String(320))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Failed sign-ins from browsers this account has not signed in on before.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<StaffAccount #{self.id} {self.login}>"
+
+
+class StaffLogin(Base):
+    """One signed-in browser; the encrypted session cookie holds the token, this row its digest.
+
+    Keeping the row on the server lets sign-out, a disabled account and a password
+    change end a session for real, and lets the idle timeout be checked here.
+    """
+
+    __tablename__ = "staff_logins"
+
+    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="CASCADE", name="fk_staff_logins_account"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StaffDevice(Base):
+    """A browser the account signed in on before (a long-lived device cookie holds the token).
+
+    Sign-ins from such a browser are throttled on their own counter, so someone guessing
+    a colleague's password elsewhere cannot lock the colleague out of their own desk.
+    """
+
+    __tablename__ = "staff_devices"
+
+    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="CASCADE", name="fk_staff_devices_account"), index=True
+    )
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LeadNote(Base):
+    """A note staff wrote on a lead, or a status change (with its optional note)."""
+
+    __tablename__ = "lead_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(
+        ForeignKey("leads.id", ondelete="CASCADE", name="fk_lead_notes_lead"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="SET NULL", name="fk_lead_notes_author")
+    )
+    # Kept as written so the note still names its author if the account is renamed or removed.
+    author_login: Mapped[str] = mapped_column(String(320))
+    body: Mapped[str] = mapped_column(Text, default="")
+    status_from: Mapped[str | None] = mapped_column(String(20))
+    status_to: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AuditAction(str, Enum):
+    viewed = "viewed"
+    status_changed = "status_changed"
+    note_added = "note_added"
+    exported = "exported"
+    deleted = "deleted"
+    signed_in = "signed_in"
+    sign_in_failed = "sign_in_failed"
+    account_locked = "account_locked"
+    signed_out = "signed_out"
+    password_changed = "password_changed"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def label(self) -> str:
+        return AUDIT_LABELS[self]
+
+
+AUDIT_LABELS = {
+    AuditAction.viewed: "Viewed",
+    AuditAction.status_changed: "Changed status",
+    AuditAction.note_added: "Added a note",
+    AuditAction.exported: "Exported",
+    AuditAction.deleted: "Deleted",
+    AuditAction.signed_in: "Signed in",
+    AuditAction.sign_in_failed: "Failed sign-in",
+    AuditAction.account_locked: "Sign-in locked",
+    AuditAction.signed_out: "Signed out",
+    AuditAction.password_changed: "Changed password",
+}
+
+
+class AuditEntry(Base):
+    """Who did what to which lead, and when. Never holds what a visitor said.
+
+    `lead_id` is a plain number, not a foreign key: the entry outlives a deleted lead.
+    """
+
+    __tablename__ = "staff_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="SET NULL", name="fk_staff_audit_actor")
+    )
+    actor_login: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(32))
+    lead_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    detail: Mapped[str] = mapped_column(String(500), default="")
+
+    @property
+    def action_label(self) -> str:
+        try:
+            return AuditAction(self.action).label
+        except ValueError:
+            return self.action

@@ -1,0 +1,200 @@
+"""Conversations as Rasa stored them: the transcript of a lead, and questions left unanswered.
+
+Rasa's SQL tracker store writes one row per event to the `events` table of the same
+database (Rasa 3.6: id, sender_id, type_name, timestamp as epoch seconds,
+intent_name, action_name, data as the event's JSON). Rasa owns and creates that
+table on its first message, so it is declared here on its own metadata, never
+migrated, and may not exist yet.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, inspect, or_, select
+from sqlalchemy.orm import Session
+
+FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")
+
+_rasa_metadata = MetaData()
+rasa_events = Table(
+    "events",
+    _rasa_metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("type_name", String(255), nullable=False),
+    Column("timestamp", Float),
+    Column("intent_name", String(255)),
+    Column("action_name", String(255)),
+    Column("data", Text),
+)
+
+
+def events_table_exists(db: Session) -> bool:
+    return inspect(db.connection()).has_table("events")
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Turn:
+    speaker: str  # "visitor" or "assistant"
+    text: str
+    at: datetime | None
+    buttons: tuple[Button, ...] = ()
+    # For a visitor's button click: the payload that was sent, shown as the button's title.
+    clicked_payload: str | None = None
+
+
+@dataclass(frozen=True)
+class Transcript:
+    available: bool
+    turns: list[Turn] = field(default_factory=list)
+
+
+def _event_time(timestamp: float | None) -> datetime | None:
+    if timestamp is None:
+        return None
+    try:
+        return datetime.fromtimestamp(float(timestamp), tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _load(data: str | None) -> dict:
+    try:
+        loaded = json.loads(data or "{}")
+    except ValueError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _buttons(event: dict) -> tuple[Button, ...]:
+    extra = event.get("data") or {}
+    raw = extra.get("buttons") if isinstance(extra, dict) else None
+    buttons = []
+    for item in raw or []:
+        if isinstance(item, dict):
+            title = str(item.get("title") or "")
+            payload = str(item.get("payload") or "")
+            buttons.append(Button(title=title or payload, payload=payload))
+    return tuple(buttons)
+
+
+def turns_from_rows(rows: Iterable) -> list[Turn]:
+    """What the visitor and the assistant said, in order; other events are left out."""
+    turns: list[Turn] = []
+    last_buttons: tuple[Button, ...] = ()
+    for row in rows:
+        event = _load(row.data)
+        at = _event_time(row.timestamp)
+        if row.type_name == "user":
+            text = str(event.get("text") or "")
+            clicked = None
+            if text.startswith("/"):
+                # A button click arrives as its payload; show what the visitor saw instead.
+                title = next((b.title for b in last_buttons if b.payload == text), None)
+                if title is not None:
+                    clicked, text = text, title
+            turns.append(Turn("visitor", text, at, clicked_payload=clicked))
+            last_buttons = ()
+        elif row.type_name == "bot":
+            buttons = _buttons(event)
+            text = str(event.get("text") or "")
+            if text or buttons:
+                turns.append(Turn("assistant", text, at, buttons=buttons))
+            if buttons:
+                last_buttons = buttons
+    return turns
+
+
+def transcript(db: Session, conversation_id: str | None) -> Transcript:
+    if not conversation_id or not events_table_exists(db):
+        return Transcript(available=False)
+    rows = db.execute(
+        select(rasa_events.c.type_name, rasa_events.c.timestamp, rasa_events.c.data)
+        .where(rasa_events.c.sender_id == conversation_id, rasa_events.c.type_name.in_(("user", "bot")))
+        .order_by(rasa_events.c.id)
+    )
+    return Transcript(available=True, turns=turns_from_rows(rows))
+
+
+def delete_conversation(db: Session, conversation_id: str | None) -> int:
+    """Remove every event of one conversation; the number of rows removed."""
+    if not conversation_id or not events_table_exists(db):
+        return 0
+    result = db.execute(delete(rasa_events).where(rasa_events.c.sender_id == conversation_id))
+    return result.rowcount or 0
+
+
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
+_PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+
+
+def _phone_or_kept(match: re.Match) -> str:
+    digits = sum(char.isdigit() for char in match.group(0))
+    return "[phone number]" if digits >= 7 else match.group(0)
+
+
+def redact(text: str) -> str:
+    """Hide email addresses and phone numbers someone typed into a question."""
+    return _PHONE.sub(_phone_or_kept, _EMAIL.sub("[email address]", text))
+
+
+@dataclass
+class UnansweredQuestion:
+    text: str
+    count: int
+    last_asked: datetime | None
+    intents: set[str]
+
+
+def _intent(row, event: dict) -> str | None:
+    parse = event.get("parse_data") or {}
+    intent = parse.get("intent") if isinstance(parse, dict) else None
+    name = intent.get("name") if isinstance(intent, dict) else None
+    return name or row.intent_name
+
+
+def unanswered_questions(db: Session, *, since: datetime | None = None) -> list[UnansweredQuestion]:
+    """Visitor messages that ended in fallback or out of scope, grouped by text, newest first.
+
+    No conversation ids are read or returned: the list is about content, not people.
+    """
+    if not events_table_exists(db):
+        return []
+    query = select(rasa_events.c.timestamp, rasa_events.c.intent_name, rasa_events.c.data).where(
+        rasa_events.c.type_name == "user",
+        or_(
+            rasa_events.c.intent_name.in_(FALLBACK_INTENTS),
+            *(rasa_events.c.data.contains(name) for name in FALLBACK_INTENTS),
+        ),
+    )
+    if since is not None:
+        query = query.where(rasa_events.c.timestamp >= since.timestamp())
+    groups: dict[str, UnansweredQuestion] = {}
+    for row in db.execute(query.order_by(rasa_events.c.timestamp.desc(), rasa_events.c.id.desc())):
+        event = _load(row.data)
+        intent = _intent(row, event)
+        if intent not in FALLBACK_INTENTS:
+            continue
+        text = " ".join(str(event.get("text") or "").split())
+        if not text or text.startswith("/"):
+            continue
+        key = text.casefold()
+        group = groups.get(key)
+        if group is None:
+            # Rows come newest first: the first one seen is the latest wording and time.
+            groups[key] = UnansweredQuestion(redact(text), 1, _event_time(row.timestamp), {intent})
+        else:
+            group.count += 1
+            group.intents.add(intent)
+    return list(groups.values())

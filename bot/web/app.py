@@ -1,0 +1,123 @@
+"""The app factory and the server entry point of the clinic's public web app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.typedefs import Handler
+
+from bot.settings import Settings
+from bot.web.content import load_articles
+from bot.web.keys import ARTICLES, HTTP_CLIENT, SETTINGS
+from bot.web.routes import setup_routes
+from bot.web.views import tel_href
+
+log = logging.getLogger(__name__)
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+# Scripts and styles come only from this app's own /static files: no inline code, no CDN.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+async def set_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    # setdefault: a handler that needs a different value for one response sets it itself.
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+
+
+async def cache_versioned_static_files(request: web.Request, response: web.StreamResponse) -> None:
+    # A versioned address (/static/chat.js?v=<digest>) changes whenever the file does.
+    if request.path.startswith("/static/") and "v" in request.query and response.status == 200:
+        response.headers.setdefault("Cache-Control", "public, max-age=31536000, immutable")
+
+
+async def http_client(app: web.Application) -> AsyncIterator[None]:
+    async with aiohttp.ClientSession(raise_for_status=False) as session:
+        app[HTTP_CLIENT] = session
+        yield
+
+
+@web.middleware
+async def json_errors_for_api(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The widget reads JSON from /api/ even for a wrong method or address."""
+    try:
+        return await handler(request)
+    except web.HTTPException as error:
+        if not request.path.startswith("/api/") or error.status < 400:
+            raise
+        return web.json_response(
+            {"error": error.reason}, status=error.status, headers={k: v for k, v in error.headers.items() if k == "Allow"}
+        )
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[json_errors_for_api])
+    app[SETTINGS] = settings
+    app[ARTICLES] = load_articles(settings.content_dir)
+    app.cleanup_ctx.append(http_client)
+    # A ChoiceLoader, so the staff pages can add their own templates folder to it.
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(TEMPLATES_DIR)]),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["tel_href"] = tel_href
+    app.on_response_prepare.append(set_security_headers)
+    app.on_response_prepare.append(cache_versioned_static_files)
+    setup_routes(app)
+    # The staff pages join here (bot/staff/web.py: setup_staff(app, settings)).
+    return app
+
+
+class AccessLogger(AbstractAccessLogger):
+    """Method, path, status, size and time only: query strings can carry what a visitor typed."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            "%s %s %s %s %.1f ms", request.method, request.path, response.status, response.body_length, time * 1000
+        )
+
+
+def serve(settings: Settings) -> None:
+    """Run the app on settings.host and settings.port until interrupted."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings)
+    log.info("Serving the clinic page on http://%s:%s/", settings.host, settings.port)
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        access_log=logging.getLogger("aiohttp.access"),
+        access_log_class=AccessLogger,
+        print=None,
+    )

@@ -1,0 +1,183 @@
+"""`POST /api/chat`: checks a visitor's message and relays it to Rasa's REST channel.
+
+The widget talks only to this endpoint. A request that is not a well-formed chat
+message is answered with 400 before any Rasa server sees it. With several Rasa
+servers, a conversation sticks to one of them (chosen from its sender id) and moves
+to the next one only when that server cannot take it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.web.keys import HTTP_CLIENT, SETTINGS
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 1000
+# A message of 1,000 characters escaped as \uXXXX, plus the sender id and the JSON around them.
+MAX_BODY_BYTES = 8 * 1024
+SENDER_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
+# A server that does not accept the connection quickly is treated as down, so the next one is tried.
+CONNECT_TIMEOUT_SECONDS = 3.0
+UNAVAILABLE_MESSAGE = "The assistant is unavailable right now. Please call the clinic."
+
+
+class ChatRequestError(ValueError):
+    """The request is not a chat message the relay accepts; the message says why."""
+
+
+class RasaUnavailable(RuntimeError):
+    """No Rasa server gave an answer the widget can show."""
+
+
+class RasaServerError(RuntimeError):
+    """A Rasa server answered 5xx: it did not take the message."""
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    sender_id: str
+    text: str
+
+
+def json_error(status: int, message: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status, headers={"Cache-Control": "no-store"})
+
+
+async def read_body(request: web.Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, refused past `limit` bytes without reading the rest."""
+    if request.content_length is not None and request.content_length > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+    body = bytearray()
+    while chunk := await request.content.read(limit + 1 - len(body)):
+        body += chunk
+        if len(body) > limit:
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
+    return bytes(body)
+
+
+def parse_chat_request(body: bytes) -> ChatMessage:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        raise ChatRequestError("The request body must be JSON.") from None
+    if not isinstance(data, dict):
+        raise ChatRequestError('The request body must be a JSON object with "sender_id" and "message".')
+    for name in ("sender_id", "message"):
+        if name not in data:
+            raise ChatRequestError(f'"{name}" is missing.')
+        if not isinstance(data[name], str):
+            raise ChatRequestError(f'"{name}" must be a string.')
+    sender_id, text = data["sender_id"], data["message"]
+    if not SENDER_ID_PATTERN.fullmatch(sender_id):
+        raise ChatRequestError('"sender_id" must be 8 to 64 letters, digits, "-" or "_".')
+    if not text.strip():
+        raise ChatRequestError("The message is empty.")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise ChatRequestError(f"The message is longer than {MAX_MESSAGE_CHARS:,} characters.")
+    return ChatMessage(sender_id=sender_id, text=text.strip())
+
+
+def server_order(sender_id: str, rasa_urls: tuple[str, ...]) -> list[str]:
+    """The server this conversation belongs to, then the one to try if it is down.
+
+    A digest rather than `hash()`, which changes from process to process: every
+    web app process must send a conversation to the same Rasa server.
+    """
+    if not rasa_urls:
+        return []
+    first = int.from_bytes(hashlib.sha256(sender_id.encode()).digest()[:8], "big") % len(rasa_urls)
+    order = [rasa_urls[first]]
+    if len(rasa_urls) > 1:
+        order.append(rasa_urls[(first + 1) % len(rasa_urls)])
+    return order
+
+
+def normalise_rasa_messages(payload: Any) -> list[dict[str, Any]]:
+    """Rasa's REST channel answer in the widget's shape: text and buttons only."""
+    if not isinstance(payload, list):
+        raise RasaUnavailable("the answer was not a list of messages")
+    messages = []
+    for item in payload:
+        if not isinstance(item, dict):
+            continue
+        text = item.get("text")
+        buttons = []
+        for button in item.get("buttons") or []:
+            if not isinstance(button, dict):
+                continue
+            title, payload_text = button.get("title"), button.get("payload")
+            if isinstance(title, str) and title.strip() and isinstance(payload_text, str) and payload_text.strip():
+                buttons.append({"title": title, "payload": payload_text})
+        # Images and custom payloads have no place in the widget.
+        if not isinstance(text, str) or not text.strip():
+            if not buttons:
+                continue
+            text = ""
+        messages.append({"text": text, "buttons": buttons})
+    return messages
+
+
+async def ask_rasa(session: aiohttp.ClientSession, base_url: str, message: ChatMessage, timeout: float) -> Any:
+    url = f"{base_url}/webhooks/rest/webhook"
+    client_timeout = aiohttp.ClientTimeout(total=timeout, connect=min(CONNECT_TIMEOUT_SECONDS, timeout))
+    async with session.post(
+        url, json={"sender": message.sender_id, "message": message.text}, timeout=client_timeout
+    ) as response:
+        if response.status >= 500:
+            raise RasaServerError(f"answered {response.status}")
+        if response.status != 200:
+            raise RasaUnavailable(f"answered {response.status}")
+        try:
+            return await response.json(content_type=None)
+        except ValueError:
+            raise RasaUnavailable("answered with something that is not JSON") from None
+
+
+async def relay(
+    session: aiohttp.ClientSession, rasa_urls: tuple[str, ...], message: ChatMessage, timeout: float
+) -> list[dict[str, Any]]:
+    """Rasa's messages for `message`, from its own server or, if that one is down, the next."""
+    for attempt, base_url in enumerate(server_order(message.sender_id, rasa_urls)):
+        try:
+            return normalise_rasa_messages(await ask_rasa(session, base_url, message, timeout))
+        except (aiohttp.ClientConnectionError, RasaServerError) as error:
+            # Refused, not connected in time, 5xx, or a kept-alive connection the server
+            # had closed: the server did not take the message, so the next one may.
+            log.warning("Rasa server %s failed (%s), attempt %d", base_url, error.__class__.__name__, attempt + 1)
+        except asyncio.TimeoutError:
+            # The server may still be working on the message; sending it again elsewhere
+            # would record the visitor's turn twice.
+            log.warning("Rasa server %s did not answer within %.0f s", base_url, timeout)
+            break
+        except RasaUnavailable as error:
+            log.warning("Rasa server %s %s", base_url, error)
+            break
+    raise RasaUnavailable("no Rasa server answered")
+
+
+async def chat(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    try:
+        body = await read_body(request)
+    except web.HTTPRequestEntityTooLarge:
+        return json_error(413, f"The request is larger than {MAX_BODY_BYTES:,} bytes.")
+    try:
+        message = parse_chat_request(body)
+    except ChatRequestError as error:
+        return json_error(400, str(error))
+    try:
+        messages = await relay(request.app[HTTP_CLIENT], settings.rasa_urls, message, settings.rasa_timeout_seconds)
+    except RasaUnavailable:
+        return json_error(503, UNAVAILABLE_MESSAGE, phone=settings.clinic_phone)
+    return web.json_response({"messages": messages}, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,94 @@
+"""The clinic's pages and the health check."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import aiohttp
+import aiohttp_jinja2
+from aiohttp import web
+
+from bot.web.chat import MAX_MESSAGE_CHARS
+from bot.web.content import Article
+from bot.web.keys import ARTICLES, HTTP_CLIENT, SETTINGS
+
+HEALTH_TIMEOUT_SECONDS = 3.0
+# The widget waits a little longer than the relay, so the relay's own answer (the
+# phone-number message) arrives before the widget gives up.
+WIDGET_GRACE_SECONDS = 5.0
+GREETING_TOPICS = (
+    ("What is a DEXA scan?", "What is a DEXA scan?"),
+    ("Calcium supplements", "Should I take calcium carbonate or calcium citrate?"),
+    ("Safe exercises", "Which exercises are safe for osteoporosis?"),
+    ("Cost & availability", "How much does a visit cost?"),
+)
+
+
+def tel_href(phone: str) -> str:
+    """A `tel:` address for a phone number as people write it; ten digits are taken as US."""
+    digits = re.sub(r"\D", "", phone)
+    if phone.strip().startswith("+"):
+        return f"tel:+{digits}"
+    if len(digits) == 10:
+        return f"tel:+1{digits}"
+    return f"tel:{digits}"
+
+
+def _page_context(request: web.Request, article: Article) -> dict:
+    settings = request.app[SETTINGS]
+    return {
+        "clinic_name": settings.clinic_name,
+        "clinic_phone": settings.clinic_phone,
+        "clinic_tel": tel_href(settings.clinic_phone),
+        "article": article,
+        "other_articles": [a for a in request.app[ARTICLES] if a.slug != article.slug],
+        "chat": {
+            "timeout_ms": int((settings.rasa_timeout_seconds + WIDGET_GRACE_SECONDS) * 1000),
+            "max_chars": MAX_MESSAGE_CHARS,
+            "topics": [{"title": title, "payload": payload} for title, payload in GREETING_TOPICS],
+        },
+    }
+
+
+@aiohttp_jinja2.template("article.html")
+async def index(request: web.Request) -> dict:
+    return _page_context(request, request.app[ARTICLES][0])
+
+
+@aiohttp_jinja2.template("article.html")
+async def article(request: web.Request) -> dict:
+    slug = request.match_info["slug"]
+    for candidate in request.app[ARTICLES]:
+        if candidate.slug == slug:
+            if candidate is request.app[ARTICLES][0]:
+                raise web.HTTPFound(request.app.router["index"].url_for())
+            return _page_context(request, candidate)
+    raise web.HTTPNotFound(text="There is no article at this address.")
+
+
+async def _rasa_answers(session: aiohttp.ClientSession, base_url: str) -> bool:
+    try:
+        async with session.get(base_url + "/", timeout=aiohttp.ClientTimeout(total=HEALTH_TIMEOUT_SECONDS)) as response:
+            return response.status == 200
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        return False
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 while the app serves; with `?deep=1`, 503 when no Rasa server answers."""
+    headers = {"Cache-Control": "no-store"}
+    if request.query.get("deep") not in {"1", "true", "yes"}:
+        return web.json_response({"status": "ok"}, headers=headers)
+    urls = request.app[SETTINGS].rasa_urls
+    answers = await asyncio.gather(*(_rasa_answers(request.app[HTTP_CLIENT], url) for url in urls))
+    reachable = sum(answers)
+    if reachable == len(urls) and urls:
+        status, code = "ok", 200
+    elif reachable:
+        status, code = "degraded", 200
+    else:
+        status, code = "unavailable", 503
+    return web.json_response(
+        {"status": status, "rasa": {"reachable": reachable, "total": len(urls)}}, status=code, headers=headers
+    )

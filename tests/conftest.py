@@ -1,0 +1,72 @@
+"""Fixtures shared by every test package: settings built from an environment, and the real assistant.
+
+`rasa_server` starts Rasa (from .venv-rasa, with the trained model) and the action server on free
+loopback ports, once per test session, sharing a temporary SQLite database and a real local SMTP
+server with the tests.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from bot.db import make_engine, upgrade_database
+from bot.settings import Settings
+from bot.stack import DEFAULT_MODEL, RasaStack
+from tests.fixtures import free_port
+from tests.fixtures.smtp import SmtpServer
+
+pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.smtp"]
+
+
+@dataclass
+class RunningAssistant:
+    """Rasa and the action server, up and answering on loopback."""
+
+    url: str
+    settings: Settings
+    env: dict[str, str]
+    smtp: SmtpServer
+    stack: RasaStack
+
+
+@pytest.fixture(scope="session")
+def session_smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def rasa_server(session_smtp_server: SmtpServer) -> Iterator[RunningAssistant]:
+    if not DEFAULT_MODEL.exists():
+        pytest.fail(f"No trained model at {DEFAULT_MODEL}: `make test` trains it before running the tests")
+    data_dir = Path(tempfile.mkdtemp(prefix="clinic-assistant-"))
+    rasa_port, action_port = free_port(), free_port()
+    env = {
+        "DATA_DIR": str(data_dir),
+        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        "ACTION_SERVER_PORT": str(action_port),
+        "SMTP_HOST": session_smtp_server.host,
+        "SMTP_PORT": str(session_smtp_server.port),
+        "MAIL_FROM": "assistant@clinic.test",
+        "MAIL_TO": "frontdesk@clinic.test",
+        "PUBLIC_URL": "http://clinic.test",
+        "OUTBOX_POLL_SECONDS": "1",
+    }
+    settings = Settings.from_env(env)
+    engine = make_engine(settings)
+    upgrade_database(engine)
+    engine.dispose()
+    stack = RasaStack(settings, env=env, rasa_port=rasa_port, action_port=action_port, run_dir=data_dir / "run")
+    stack.start()
+    try:
+        stack.wait_ready()
+        yield RunningAssistant(url=stack.rasa_url, settings=settings, env=env, smtp=session_smtp_server, stack=stack)
+    finally:
+        stack.stop()

@@ -1,0 +1,207 @@
+"""The staff pages in a real browser (Debian's chromium through Playwright).
+
+Sign in, find a lead, open it, read the transcript, move its status, add a note,
+export CSV, delete it, sign out; and open a lead from a link on another site.
+Screenshots of the inbox and a lead at desktop and tablet widths go to /tmp/screens.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.leads.models import Lead
+from bot.staff.models import AuditEntry
+from bot.staff.web import STAFF_CLOCK, setup_staff
+from bot.web.app import create_app
+from tests.staff import conftest as staff_fixtures
+from tests.staff import rasa_events
+from tests.staff.conftest import PASSWORD, STAFF_EMAIL, FakeClock, Leads
+from tests.web.stand_ins import BROWSER_ARGS, ServerThread
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = {"width": 1280, "height": 900}
+TABLET = {"width": 800, "height": 1100}
+SCREENS = Path("/tmp/screens")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class RealClock(FakeClock):
+    """Real time for the browser, so the pages behave as in the clinic."""
+
+    def __call__(self):
+        from bot.leads.models import utcnow
+
+        return utcnow()
+
+
+@pytest.fixture
+def site(database, accounts_made) -> Iterator[tuple[str, Leads]]:
+    settings = database.settings
+    app = create_app(settings)
+    if staff_fixtures._PROVIDE_SESSION_FACTORY:
+        app[staff_fixtures._web_keys.SESSION_FACTORY] = database.session_factory
+    setup_staff(app, settings)
+    app[STAFF_CLOCK] = RealClock()
+    leads = Leads(database, FakeClock())
+    with ServerThread() as servers:
+        yield servers.serve(app), leads
+
+
+def _sign_in(page, base: str) -> None:
+    page.goto(base + "/staff")
+    page.get_by_label("Email address").fill(STAFF_EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base + "/staff/leads")
+
+
+def test_work_a_lead_from_sign_in_to_sign_out(browser, site, database, tmp_path) -> None:
+    base, leads = site
+    for number in range(6):
+        leads.add(name=f"Earlier Visitor {number}", kind=["cost", "availability", "callback"][number % 3])
+        leads.clock.advance(hours=-3)
+    leads.clock.advance(hours=20)
+    lead_id = leads.add(
+        name="Maria Lopez",
+        kind="cost",
+        phone="(804) 555-0188",
+        email="maria.lopez@example.com",
+        area_of_concern="left hip, after a fall last spring",
+        preferred_times="Tuesday or Thursday mornings",
+        insurance="Anthem Blue Cross PPO",
+    )
+    context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
+    page = context.new_page()
+    try:
+        _sign_in(page, base)
+        assert page.locator(".badge-new").inner_text() == "7 new"
+        SCREENS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENS / "staff-inbox-1280.png"), full_page=True)
+
+        # Find her.
+        page.get_by_label("Search").fill("lopez")
+        page.get_by_role("button", name="Filter").click()
+        rows = page.locator("table.leads tbody tr")
+        assert rows.count() == 1
+        rows.get_by_role("link", name="Maria Lopez").click()
+        page.wait_for_url(f"{base}/staff/leads/{lead_id}")
+
+        # Read the conversation.
+        transcript = page.locator("ol.transcript")
+        assert transcript.locator(".turn-visitor .turn-text").all_inner_texts() == [
+            "Can I book an appointment?",
+            "Maria Lopez",
+            "Hip (button)",
+        ]
+        assert "Which area bothers you?" in transcript.inner_text()
+        assert page.locator(".consent").inner_text().startswith("May the clinic's staff contact you")
+        page.screenshot(path=str(SCREENS / "staff-lead-1280.png"), full_page=True)
+
+        # Move it on, with a note.
+        page.get_by_label("Move to").select_option("contacted")
+        page.get_by_label("Note (optional)").fill("Left a voicemail at 10:05")
+        page.get_by_role("button", name="Update status").click()
+        assert page.locator(".page-head .status").inner_text() == "Contacted"
+        assert "New → Contacted" in page.locator("ol.notes").inner_text()
+        page.get_by_label("New note").fill("She called back; prefers Thursday")
+        page.get_by_role("button", name="Add note").click()
+        notes = page.locator("ol.notes li")
+        assert notes.count() == 2
+        assert "She called back; prefers Thursday" in notes.first.inner_text()
+        assert STAFF_EMAIL in notes.first.inner_text()
+
+        # Export the filtered list.
+        page.get_by_role("link", name="← All leads").click()
+        page.get_by_label("Kind").select_option("cost")
+        page.get_by_role("button", name="Filter").click()
+        with page.expect_download() as download_info:
+            page.get_by_role("button", name="Export CSV").click()
+        download = download_info.value
+        assert download.suggested_filename.startswith("leads-") and download.suggested_filename.endswith(".csv")
+        target = tmp_path / download.suggested_filename
+        download.save_as(target)
+        rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
+        assert [row["Name"] for row in rows][0] == "Maria Lopez"
+        assert {row["Kind"] for row in rows} == {"Cost"}
+        assert rows[0]["Status"] == "Contacted" and rows[0]["Insurance"] == "Anthem Blue Cross PPO"
+
+        # Delete it, as she asked.
+        page.get_by_role("link", name="Maria Lopez").click()
+        page.get_by_role("link", name="Delete this lead…").click()
+        page.get_by_role("button", name=f"Delete lead #{lead_id} permanently").click()
+        page.wait_for_url(base + "/staff/leads")
+        assert f"Lead #{lead_id} was deleted" in page.locator(".flash").inner_text()
+        assert page.get_by_role("link", name="Maria Lopez").count() == 0
+
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(base + "/staff/login")
+        assert "You are signed out." in page.locator(".flash").inner_text()
+        page.goto(base + "/staff/leads")
+        assert page.get_by_role("heading", name="Staff sign-in").is_visible()
+    finally:
+        context.close()
+    with database.session_factory() as db:
+        assert db.get(Lead, lead_id) is None
+        actions = set(db.scalars(select(AuditEntry.action).where(AuditEntry.lead_id == lead_id)))
+        assert actions == {"viewed", "status_changed", "note_added", "exported", "deleted"}
+        assert db.scalar(select(func.count()).select_from(Lead)) == 6
+    assert rasa_events.count_events(database.engine, "conversation-7") == 0
+
+
+def test_a_link_from_elsewhere_opens_the_lead_for_a_signed_in_browser(browser, site) -> None:
+    base, leads = site
+    lead_id = leads.add(name="Link Follower")
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    try:
+        _sign_in(page, base)
+        # An email in webmail: another site, so the SameSite=Strict cookie stays home at first.
+        other_site = base.replace("127.0.0.1", "localhost")
+        page.goto(other_site + "/staff/login")
+        page.set_content(f'<a id="link" href="{base}/staff/leads/{lead_id}">New lead</a>')
+        page.click("#link")
+        page.wait_for_url(f"{base}/staff/leads/{lead_id}")
+        assert page.get_by_role("heading", name=f"Lead #{lead_id}").is_visible()
+        # Still signed in afterwards: the detour did not replace the session.
+        page.goto(base + "/staff/leads")
+        assert page.get_by_role("heading", name="Leads").is_visible()
+    finally:
+        context.close()
+
+
+def test_tablet_width(browser, site) -> None:
+    base, leads = site
+    for number in range(4):
+        leads.add(name=f"Tablet Visitor {number}", email=f"a.rather.long.address.{number}@example-clinic-mail.com")
+        leads.clock.advance(minutes=-45)
+    lead_id = leads.add(name="Maria Lopez", insurance="Medicare", area_of_concern="spine")
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    try:
+        _sign_in(page, base)
+        SCREENS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENS / "staff-inbox-800.png"), full_page=True)
+        # Nothing is wider than the screen: no sideways scrolling on a tablet.
+        assert page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
+        page.get_by_role("link", name="Maria Lopez").click()
+        assert page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
+        assert page.get_by_role("button", name="Update status").is_visible()
+        page.screenshot(path=str(SCREENS / "staff-lead-800.png"), full_page=True)
+    finally:
+        context.close()

@@ -1,0 +1,276 @@
+"""POST /api/chat: validation before Rasa, the relay's answer shape, Rasa failures, stickiness."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import pytest
+
+from bot.web.chat import MAX_BODY_BYTES, server_order
+
+from tests.web.stand_ins import closed_url
+
+SENDER = "visitor-0123456789"
+
+
+async def post_chat(client, sender_id=SENDER, message="hello"):
+    return await client.post("/api/chat", json={"sender_id": sender_id, "message": message})
+
+
+async def test_relays_the_message_and_returns_rasas_answer(client, rasa):
+    response = await post_chat(client, message="  What is a DEXA scan?  ")
+
+    assert response.status == 200
+    body = await response.json()
+    assert rasa.received == [{"sender": SENDER, "message": "What is a DEXA scan?"}]
+    assert body["messages"][0]["text"].startswith("A DEXA scan (Dual Energy X-ray Absorptiometry)")
+    assert body["messages"][0]["buttons"] == [
+        {"title": "T-score and Z-score", "payload": "What do T-score and Z-score mean?"}
+    ]
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_answer_drops_recipient_id_images_and_odd_buttons(client, rasa):
+    rasa.reply = lambda sender, message: [
+        {"recipient_id": sender, "text": "First line\nSecond line"},
+        {"recipient_id": sender, "image": "https://example.org/bones.png"},
+        {"recipient_id": sender, "custom": {"kind": "card"}},
+        {
+            "recipient_id": sender,
+            "text": "Pick one",
+            "buttons": [
+                {"title": "Vitamin D", "payload": "/faq_vitamin_d", "type": "postback"},
+                {"title": "No payload"},
+                {"title": "", "payload": "/empty_title"},
+                {"title": 5, "payload": "/not_text"},
+            ],
+        },
+        {"recipient_id": sender, "buttons": [{"title": "Yes", "payload": "/affirm"}]},
+    ]
+
+    response = await post_chat(client)
+
+    assert response.status == 200
+    assert await response.json() == {
+        "messages": [
+            {"text": "First line\nSecond line", "buttons": []},
+            {"text": "Pick one", "buttons": [{"title": "Vitamin D", "payload": "/faq_vitamin_d"}]},
+            {"text": "", "buttons": [{"title": "Yes", "payload": "/affirm"}]},
+        ]
+    }
+
+
+async def test_rasa_saying_nothing_is_an_empty_list(client, rasa):
+    rasa.reply = lambda sender, message: []
+
+    response = await post_chat(client)
+
+    assert response.status == 200
+    assert await response.json() == {"messages": []}
+
+
+async def test_a_message_of_exactly_1000_characters_is_relayed(client, rasa):
+    text = "b" * 1000
+
+    response = await post_chat(client, message=text)
+
+    assert response.status == 200
+    assert rasa.messages == [text]
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b"", "must be JSON"),
+        (b"hello there", "must be JSON"),
+        (b'{"sender_id": "visitor-0123456789", "message": "hi"', "must be JSON"),
+        (b"\xff\xfe", "must be JSON"),
+        (b'"just a string"', "JSON object"),
+        (b'["visitor-0123456789", "hi"]', "JSON object"),
+        (b"null", "JSON object"),
+        (b'{"message": "hi"}', '"sender_id" is missing'),
+        (b'{"sender_id": "visitor-0123456789"}', '"message" is missing'),
+        (b'{"sender_id": 12345678, "message": "hi"}', '"sender_id" must be a string'),
+        (b'{"sender_id": "visitor-0123456789", "message": null}', '"message" must be a string'),
+        (b'{"sender_id": "visitor-0123456789", "message": ["hi"]}', '"message" must be a string'),
+        (b'{"sender_id": "short", "message": "hi"}', "8 to 64"),
+        (json.dumps({"sender_id": "v" * 65, "message": "hi"}).encode(), "8 to 64"),
+        (b'{"sender_id": "../../etc/passwd", "message": "hi"}', "8 to 64"),
+        (b'{"sender_id": "visitor 0123456789", "message": "hi"}', "8 to 64"),
+        (b'{"sender_id": "visitor-0123456789", "message": ""}', "empty"),
+        (b'{"sender_id": "visitor-0123456789", "message": "  \\n\\t "}', "empty"),
+        (json.dumps({"sender_id": SENDER, "message": "a" * 1001}).encode(), "longer than 1,000 characters"),
+    ],
+)
+async def test_bad_requests_get_400_and_never_reach_rasa(client, rasa, body, error):
+    response = await client.post("/api/chat", data=body, headers={"Content-Type": "application/json"})
+
+    assert response.status == 400
+    payload = await response.json()
+    assert error in payload["error"]
+    assert rasa.received == []
+
+
+async def test_an_oversized_body_is_refused_before_rasa(client, rasa):
+    body = json.dumps({"sender_id": SENDER, "message": "x" * (MAX_BODY_BYTES * 2)}).encode()
+
+    response = await client.post("/api/chat", data=body, headers={"Content-Type": "application/json"})
+
+    assert response.status == 413
+    assert "larger than" in (await response.json())["error"]
+    assert rasa.received == []
+
+
+async def test_an_oversized_chunked_body_is_refused_before_rasa(client, rasa):
+    async def chunks():
+        yield b'{"sender_id": "visitor-0123456789", "message": "'
+        for _ in range(4):
+            yield b"y" * MAX_BODY_BYTES
+        yield b'"}'
+
+    response = await client.post("/api/chat", data=chunks(), headers={"Content-Type": "application/json"})
+
+    assert response.status == 413
+    assert rasa.received == []
+
+
+async def test_other_methods_get_a_json_error(client, rasa):
+    response = await client.get("/api/chat")
+
+    assert response.status == 405
+    assert response.headers["Allow"] == "POST"
+    assert "error" in await response.json()
+
+
+async def test_rasa_unreachable_answers_503_with_the_phone_number(client_for):
+    client = await client_for(rasa_urls=(closed_url(),), clinic_phone="(555) 010-2000")
+
+    response = await post_chat(client)
+
+    assert response.status == 503
+    body = await response.json()
+    assert body["phone"] == "(555) 010-2000"
+    assert "unavailable" in body["error"]
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+async def test_rasa_server_error_answers_503(client, rasa, status):
+    rasa.status = status
+
+    response = await post_chat(client)
+
+    assert response.status == 503
+    assert (await response.json())["phone"] == "(804) 493-3256"
+    assert len(rasa.received) == 1
+
+
+async def test_rasa_answering_garbage_answers_503(client, rasa):
+    rasa.reply = lambda sender, message: {"not": "a list"}
+
+    response = await post_chat(client)
+
+    assert response.status == 503
+
+
+async def test_rasa_too_slow_answers_503_and_is_not_sent_elsewhere(client_for, start_stand_in):
+    first, second = await start_stand_in("first"), await start_stand_in("second")
+    urls = (first.url, second.url)
+    sender = next(f"visitor-{n:08d}" for n in range(100) if server_order(f"visitor-{n:08d}", urls)[0] == first.url)
+    first.hold = asyncio.Event()
+    client = await client_for(rasa_urls=urls, rasa_timeout_seconds=0.3)
+    try:
+        response = await post_chat(client, sender_id=sender)
+    finally:
+        first.hold.set()
+
+    assert response.status == 503
+    assert first.senders == [sender]
+    # The slow server may still record the turn: sending it to another would record it twice.
+    assert second.received == []
+
+
+async def test_a_conversation_sticks_to_one_server(client_for, start_stand_in):
+    first, second = await start_stand_in("first"), await start_stand_in("second")
+    client = await client_for(rasa_urls=(first.url, second.url))
+    senders = [f"visitor-{n:08d}" for n in range(12)]
+
+    for turn in range(3):
+        for sender in senders:
+            response = await post_chat(client, sender_id=sender, message=f"turn {turn}")
+            assert response.status == 200
+
+    served_by_first = set(first.senders)
+    served_by_second = set(second.senders)
+    assert served_by_first and served_by_second, "both servers take conversations"
+    assert served_by_first.isdisjoint(served_by_second), "no conversation moves between healthy servers"
+    assert served_by_first | served_by_second == set(senders)
+    for stand_in in (first, second):
+        for sender in set(stand_in.senders):
+            turns = [body["message"] for body in stand_in.received if body["sender"] == sender]
+            assert turns == ["turn 0", "turn 1", "turn 2"]
+
+
+async def test_a_failing_server_hands_its_conversations_to_the_next(client_for, start_stand_in):
+    first, second = await start_stand_in("first"), await start_stand_in("second")
+    urls = (first.url, second.url)
+    sender = next(f"visitor-{n:08d}" for n in range(100) if server_order(f"visitor-{n:08d}", urls)[0] == first.url)
+    first.status = 503
+    client = await client_for(rasa_urls=urls)
+
+    response = await post_chat(client, sender_id=sender, message="hello")
+
+    assert response.status == 200
+    assert (await response.json())["messages"][0]["text"] == "second heard: hello"
+    assert first.senders == [sender]
+    assert second.senders == [sender]
+
+
+async def test_a_stopped_server_hands_its_conversations_to_the_next(client_for, start_stand_in):
+    running = await start_stand_in("running")
+    client = await client_for(rasa_urls=(closed_url(), running.url))
+    senders = [f"visitor-{n:08d}" for n in range(8)]
+
+    for sender in senders:
+        response = await post_chat(client, sender_id=sender)
+        assert response.status == 200
+
+    assert sorted(running.senders) == senders
+
+
+async def test_only_one_other_server_is_tried(client_for, start_stand_in):
+    servers = [await start_stand_in(f"server{n}") for n in range(3)]
+    for server in servers:
+        server.status = 500
+    client = await client_for(rasa_urls=tuple(server.url for server in servers))
+
+    response = await post_chat(client)
+
+    assert response.status == 503
+    assert sorted(len(server.received) for server in servers) == [0, 1, 1]
+
+
+def test_server_order_is_stable_and_spreads_conversations():
+    urls = ("http://a", "http://b", "http://c")
+    firsts = {server_order(f"visitor-{n:08d}", urls)[0] for n in range(60)}
+
+    assert firsts == set(urls)
+    assert server_order(SENDER, urls) == server_order(SENDER, urls)
+    primary, fallback = server_order(SENDER, urls)
+    assert urls[(urls.index(primary) + 1) % 3] == fallback
+    assert server_order(SENDER, ("http://only",)) == ["http://only"]
+
+
+async def test_message_text_and_sender_never_reach_the_info_log(client_for, rasa, caplog):
+    caplog.set_level(logging.INFO)
+    client = await client_for(rasa_urls=(closed_url(), rasa.url))
+    rasa.status = 500
+    secret_sender = "visitor-SECRETSENDER"
+    secret_text = "my name is Jane Roe and my hip hurts"
+
+    await post_chat(client, sender_id=secret_sender, message=secret_text)
+
+    assert "failed" in caplog.text  # the failures themselves are logged
+    assert secret_sender not in caplog.text
+    assert "Jane Roe" not in caplog.text

@@ -1,0 +1,316 @@
+"""The page and its chat widget in a real browser (Debian's chromium through Playwright)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from bot.settings import Settings
+from bot.web.app import create_app
+from tests.web.stand_ins import StandInRasa, closed_url
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 667}
+PHONE_MESSAGE = re.compile(r"not answering right now\. Please call us at \(804\) 493-3256")
+
+
+@pytest.fixture(scope="module")
+def stand_in(server_thread) -> StandInRasa:
+    rasa = StandInRasa(name="rasa")
+    rasa.url = server_thread.serve(rasa.make_app())
+    return rasa
+
+
+@pytest.fixture(scope="module")
+def site(server_thread, stand_in) -> str:
+    return server_thread.serve(create_app(Settings(rasa_urls=(stand_in.url,))))
+
+
+@pytest.fixture(scope="module")
+def offline_site(server_thread) -> str:
+    return server_thread.serve(create_app(Settings(rasa_urls=(closed_url(),))))
+
+
+@pytest.fixture
+def context(browser, server_thread, stand_in):
+    server_thread.call(stand_in.reset)
+    context = browser.new_context(viewport=DESKTOP)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context) -> Page:
+    return context.new_page()
+
+
+def open_chat(page: Page):
+    page.get_by_role("button", name="Ask us a question").click()
+    dialog = page.get_by_role("dialog", name="Montross Physical Therapy")
+    expect(dialog).to_be_visible()
+    return dialog
+
+
+def bubbles(page: Page, speaker: str):
+    return page.locator(f"#chat-log .from-{speaker} .chat-bubble")
+
+
+def send(page: Page, text: str) -> None:
+    page.get_by_label("Your message").fill(text)
+    page.get_by_label("Your message").press("Enter")
+
+
+def test_the_page_reads_like_the_clinics_article(page, site):
+    page.goto(site)
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("What Are The Best Exercises For Osteoporosis?")
+    expect(page.get_by_role("heading", name="What Is Osteoporosis?")).to_be_visible()
+    expect(page.get_by_role("banner").get_by_role("link", name=re.compile(r"\(804\) 493-3256"))).to_have_attribute(
+        "href", "tel:+18044933256"
+    )
+    expect(page.get_by_role("contentinfo")).to_contain_text("call 911")
+    expect(page.get_by_role("button", name="Inquire about cost and availability")).to_be_visible()
+
+
+def test_the_launcher_opens_the_greeting_without_asking_rasa(page, site, stand_in):
+    page.goto(site)
+    expect(page.get_by_role("dialog")).to_be_hidden()
+
+    dialog = open_chat(page)
+
+    expect(dialog.get_by_role("log")).to_contain_text("I can answer questions about osteoporosis")
+    topics = dialog.get_by_role("group", name="Suggested replies").get_by_role("button")
+    expect(topics).to_have_text(["What is a DEXA scan?", "Calcium supplements", "Safe exercises", "Cost & availability"])
+    expect(page.get_by_label("Your message")).to_be_focused()
+    assert stand_in.received == []
+
+
+def test_a_quick_reply_sends_its_payload_and_shows_its_title(page, site, stand_in):
+    page.goto(site)
+    dialog = open_chat(page)
+
+    dialog.get_by_role("button", name="Calcium supplements").click()
+
+    expect(bubbles(page, "user")).to_have_text(["Calcium supplements"])
+    expect(bubbles(page, "bot").last).to_have_text(
+        "rasa heard: Should I take calcium carbonate or calcium citrate?"
+    )
+    assert stand_in.messages == ["Should I take calcium carbonate or calcium citrate?"]
+    # Used quick replies cannot be sent again.
+    expect(dialog.get_by_role("button", name="What is a DEXA scan?")).to_be_disabled()
+    expect(dialog.get_by_role("button", name="Calcium supplements")).to_be_disabled()
+
+
+def test_buttons_under_an_answer_send_their_payload(page, site, stand_in):
+    page.goto(site)
+    dialog = open_chat(page)
+    send(page, "what is a dexa scan")
+    expect(bubbles(page, "bot").last).to_contain_text("Dual Energy X-ray Absorptiometry")
+
+    dialog.get_by_role("button", name="T-score and Z-score").click()
+
+    expect(bubbles(page, "user")).to_have_text(["what is a dexa scan", "T-score and Z-score"])
+    expect(bubbles(page, "bot").last).to_have_text("rasa heard: What do T-score and Z-score mean?")
+    expect(dialog.get_by_role("button", name="T-score and Z-score")).to_be_disabled()
+
+
+def test_the_whole_conversation_works_from_the_keyboard(page, site, stand_in):
+    page.goto(site)
+
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "chat-launcher":
+            break
+    expect(page.locator("#chat-launcher")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("dialog")).to_be_visible()
+    expect(page.get_by_label("Your message")).to_be_focused()
+
+    page.keyboard.type("what is a dexa scan")
+    page.keyboard.press("Enter")
+    expect(bubbles(page, "bot").last).to_contain_text("Dual Energy X-ray Absorptiometry")
+    expect(page.get_by_label("Your message")).to_have_value("")
+
+    # The answer's suggestion is one Shift+Tab away from the message box.
+    page.keyboard.press("Shift+Tab")
+    expect(page.get_by_role("button", name="T-score and Z-score")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(bubbles(page, "user").last).to_have_text("T-score and Z-score")
+
+    page.get_by_label("Your message").focus()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(page.locator("#chat-launcher")).to_be_focused()
+    assert stand_in.messages == ["what is a dexa scan", "What do T-score and Z-score mean?"]
+
+
+def test_shift_enter_starts_a_new_line_instead_of_sending(page, site, stand_in):
+    page.goto(site)
+    open_chat(page)
+    box = page.get_by_label("Your message")
+
+    box.type("first line")
+    box.press("Shift+Enter")
+    box.type("second line")
+    box.press("Enter")
+
+    expect(bubbles(page, "bot").last).to_have_text("rasa heard: first line\nsecond line")
+    assert stand_in.messages == ["first line\nsecond line"]
+
+
+def test_the_calls_to_action_open_the_chat_and_ask(page, site, stand_in):
+    page.goto(site)
+
+    page.get_by_role("button", name="Request an appointment").click()
+
+    expect(page.get_by_role("dialog")).to_be_visible()
+    expect(bubbles(page, "user")).to_have_text(["I'd like to book an appointment"])
+    expect(bubbles(page, "bot").last).to_have_text("rasa heard: I'd like to book an appointment")
+
+    page.get_by_role("button", name="Close chat").click()
+    page.get_by_role("button", name="Inquire about cost and availability").click()
+    expect(bubbles(page, "bot").last).to_have_text("rasa heard: How much does a visit cost?")
+    assert stand_in.messages == ["I'd like to book an appointment", "How much does a visit cost?"]
+
+
+def test_a_typing_indicator_shows_while_waiting(page, site, server_thread, stand_in):
+    server_thread.call(lambda: setattr(stand_in, "hold", asyncio.Event()))
+    page.goto(site)
+    open_chat(page)
+    typing = page.get_by_role("status")
+
+    send(page, "hello")
+
+    expect(typing).to_be_visible()
+    expect(typing).to_contain_text("typing")
+    expect(bubbles(page, "user")).to_have_text(["hello"])
+    server_thread.call(lambda: stand_in.hold.set())
+    expect(bubbles(page, "bot").last).to_have_text("rasa heard: hello")
+    expect(typing).to_be_hidden()
+
+
+def test_bot_text_is_shown_as_text_with_its_line_breaks(page, site, stand_in):
+    stand_in.reply = lambda sender, message: [
+        {"recipient_id": sender, "text": '<img src=x id="injected"> <b>not bold</b>\nsecond line'}
+    ]
+    page.goto(site)
+    open_chat(page)
+
+    send(page, "hello")
+
+    answer = bubbles(page, "bot").last
+    expect(answer).to_have_text('<img src=x id="injected"> <b>not bold</b>\nsecond line')
+    assert answer.evaluate("node => node.getBoundingClientRect().height") > 2 * 16  # two lines
+    assert page.locator("#chat-log b, #injected").count() == 0
+
+
+def test_the_conversation_survives_a_reload_in_the_same_tab(page, context, site, stand_in):
+    page.goto(site)
+    open_chat(page)
+    send(page, "first question")
+    expect(bubbles(page, "bot").last).to_have_text("rasa heard: first question")
+
+    page.reload()
+
+    expect(page.get_by_role("dialog")).to_be_visible()
+    expect(bubbles(page, "user")).to_have_text(["first question"])
+    expect(bubbles(page, "bot")).to_have_count(2)  # the greeting and the answer
+    expect(page.get_by_role("button", name="What is a DEXA scan?")).to_be_disabled()
+    send(page, "second question")
+    expect(bubbles(page, "bot").last).to_have_text("rasa heard: second question")
+    assert len(set(stand_in.senders)) == 1, "the conversation keeps its sender id"
+
+    other_tab = context.new_page()
+    other_tab.goto(site)
+    open_chat(other_tab)
+    expect(bubbles(other_tab, "user")).to_have_count(0)
+
+
+def test_an_unreachable_assistant_gives_the_phone_number(page, offline_site):
+    page.goto(offline_site)
+    open_chat(page)
+
+    send(page, "what is a dexa scan")
+
+    answer = bubbles(page, "bot").last
+    expect(answer).to_have_text(PHONE_MESSAGE)
+    expect(answer.get_by_role("link", name="(804) 493-3256")).to_have_attribute("href", "tel:+18044933256")
+    expect(page.get_by_role("status")).to_be_hidden()
+    expect(page.get_by_label("Your message")).to_be_enabled()
+
+
+def test_a_failing_assistant_gives_the_phone_number(page, site, stand_in):
+    stand_in.status = 500
+    page.goto(site)
+    open_chat(page)
+
+    send(page, "hello")
+
+    expect(bubbles(page, "bot").last).to_have_text(PHONE_MESSAGE)
+
+
+def test_the_message_box_stops_at_1000_characters_with_a_counter(page, site):
+    page.goto(site)
+    open_chat(page)
+    box = page.get_by_label("Your message")
+    counter = page.locator("#chat-counter")
+
+    box.fill("a" * 800)
+    expect(counter).to_be_hidden()
+    box.fill("a" * 950)
+    expect(counter).to_be_visible()
+    expect(counter).to_have_text("950 / 1000 characters")
+    box.press("End")
+    page.keyboard.insert_text("b" * 100)
+
+    expect(box).to_have_value("a" * 950 + "b" * 50)
+    expect(counter).to_have_text("1000 / 1000 characters")
+
+
+def test_at_phone_width_the_chat_fills_the_screen(browser, site):
+    context = browser.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        page.goto(site)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "no sideways scrolling"
+
+        dialog = open_chat(page)
+
+        assert dialog.bounding_box() == {"x": 0, "y": 0, **PHONE}
+        expect(page.get_by_label("Your message")).to_be_in_viewport()
+        send(page, "hello")
+        expect(bubbles(page, "bot").last).to_have_text("rasa heard: hello")
+        # The panel covers the page, so Tab cycles inside it.
+        page.get_by_label("Your message").focus()
+        page.keyboard.press("Tab")
+        expect(page.locator("#chat-send")).to_be_focused()
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("button", name="Close chat")).to_be_focused()
+        page.keyboard.press("Shift+Tab")
+        expect(page.locator("#chat-send")).to_be_focused()
+        page.get_by_role("button", name="Close chat").click()
+        expect(dialog).to_be_hidden()
+        expect(page.get_by_role("button", name="Ask us a question")).to_be_focused()
+    finally:
+        context.close()
+
+
+@pytest.mark.rasa
+def test_the_real_assistant_explains_a_dexa_scan(browser, server_thread, rasa_server):
+    site_url = server_thread.serve(create_app(Settings(rasa_urls=(rasa_server.url,))))
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        page = context.new_page()
+        page.goto(site_url)
+        open_chat(page)
+
+        send(page, "what is a DEXA scan")
+
+        expect(bubbles(page, "bot").nth(1)).to_contain_text(re.compile(r"absorptiometry", re.I), timeout=30_000)
+    finally:
+        context.close()

@@ -1,0 +1,201 @@
+"""The article page, other articles, the health check."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from bot.web.views import tel_href
+from tests.web.stand_ins import closed_url
+
+
+class PageOutline(HTMLParser):
+    """Headings, landmarks, links and the widget's settings of a rendered page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headings: list[tuple[str, str]] = []
+        self.links: list[tuple[str, str]] = []
+        self.tags: list[str] = []
+        self.chat_messages: dict[str, str] = {}
+        self.chat_config = ""
+        self._heading: str | None = None
+        self._link: str | None = None
+        self._text: list[str] = []
+        self._in_config = False
+        self._cta: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append(tag)
+        if re.fullmatch(r"h[1-6]", tag):
+            self._heading, self._text = tag, []
+        if tag == "a":
+            self._link, self._text = attrs.get("href", ""), []
+            self._cta = attrs.get("data-chat-message")
+        if tag == "script" and attrs.get("id") == "chat-config":
+            self._in_config = True
+
+    def handle_endtag(self, tag):
+        text = " ".join("".join(self._text).split())
+        if tag == self._heading:
+            self.headings.append((tag, text))
+            self._heading = None
+        if tag == "a" and self._link is not None:
+            self.links.append((self._link, text))
+            if self._cta:
+                self.chat_messages[text] = self._cta
+            self._link = self._cta = None
+        if tag == "script":
+            self._in_config = False
+
+    def handle_data(self, data):
+        self._text.append(data)
+        if self._in_config:
+            self.chat_config += data
+
+
+def outline(html: str) -> PageOutline:
+    parser = PageOutline()
+    parser.feed(html)
+    return parser
+
+
+async def test_the_page_shows_the_article(client):
+    response = await client.get("/")
+
+    assert response.status == 200
+    assert response.content_type == "text/html"
+    page = outline(await response.text())
+    assert page.headings[0] == ("h1", "What Are The Best Exercises For Osteoporosis?")
+    assert ("h2", "What Is Osteoporosis?") in page.headings
+    assert ("h2", "Balance Exercises For Osteoporosis") in page.headings
+    assert ("h3", "Calcium supplements for osteoporosis") in page.headings
+    for landmark in ("header", "main", "footer", "article", "nav"):
+        assert landmark in page.tags
+
+
+async def test_the_page_keeps_the_byline_and_drops_the_blog_navigation(client):
+    html = await (await client.get("/")).text()
+
+    assert "Dr. Arnan Sisson, PT" in html
+    assert '<time datetime="2022-12-14">December 14, 2022</time>' in html
+    for cruft in ("» Blog", "Click Here", "Reqeust", "Where Does It Hurt?"):
+        assert cruft not in html
+
+
+async def test_the_page_gives_the_phone_number_as_a_link(client):
+    page = outline(await (await client.get("/")).text())
+
+    phone_links = [text for href, text in page.links if href == "tel:+18044933256"]
+    assert any("(804) 493-3256" in text for text in phone_links)
+    config = json.loads(page.chat_config)
+    assert config["phone"] == "(804) 493-3256"
+    assert config["tel"] == "tel:+18044933256"
+    assert config["api"] == "/api/chat"
+    assert config["maxChars"] == 1000
+
+
+async def test_the_calls_to_action_carry_their_chat_message(client):
+    page = outline(await (await client.get("/")).text())
+
+    assert page.chat_messages == {
+        "Inquire about cost and availability": "How much does a visit cost?",
+        "Request an appointment": "I'd like to book an appointment",
+    }
+
+
+async def test_the_greeting_topics_are_in_the_page(client):
+    page = outline(await (await client.get("/")).text())
+
+    topics = [topic["title"] for topic in json.loads(page.chat_config)["topics"]]
+    assert topics == ["What is a DEXA scan?", "Calcium supplements", "Safe exercises", "Cost & availability"]
+
+
+async def test_the_clinics_own_name_and_phone_come_from_settings(client_for, rasa):
+    client = await client_for(rasa_urls=(rasa.url,), clinic_name="Riverside Therapy", clinic_phone="(555) 010-2000")
+
+    html = await (await client.get("/")).text()
+
+    assert "Riverside Therapy" in html
+    assert 'href="tel:+15550102000"' in html
+    assert "(804) 493-3256" not in html.split("<main", 1)[0]  # the header shows the configured number
+
+
+async def test_article_text_is_escaped(client_for, rasa, tmp_path):
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "a.txt").write_text("Safe Title\n\nA <script>alert(1)</script> paragraph & more.\n")
+
+    client = await client_for(rasa_urls=(rasa.url,), content_dir=content)
+    html = await (await client.get("/")).text()
+
+    assert "<script>alert(1)</script>" not in html
+    assert "A &lt;script&gt;alert(1)&lt;/script&gt; paragraph &amp; more." in html
+
+
+async def test_other_articles_have_their_own_address(client_for, rasa, tmp_path):
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "a-first.txt").write_text("First Article\n\nIntro text.\n")
+    (content / "b-second.txt").write_text("Second Article\n\nMore text.\n")
+    client = await client_for(rasa_urls=(rasa.url,), content_dir=content)
+
+    first = outline(await (await client.get("/")).text())
+    second = await client.get("/articles/b-second")
+    again = await client.get("/articles/a-first", allow_redirects=False)
+    missing = await client.get("/articles/nothing-here")
+
+    assert ("/articles/b-second", "Second Article") in first.links
+    assert second.status == 200
+    assert outline(await second.text()).headings[0] == ("h1", "Second Article")
+    assert again.status == 302 and again.headers["Location"] == "/"
+    assert missing.status == 404
+
+
+async def test_the_widgets_files_are_served(client):
+    html = await (await client.get("/")).text()
+    script = re.search(r'<script src="(/static/chat\.js\?v=[^"]+)"', html)
+    styles = re.findall(r'<link rel="stylesheet" href="(/static/[^"]+)"', html)
+
+    assert script and len(styles) == 2
+    response = await client.get(script.group(1))
+    assert response.status == 200
+    assert "immutable" in response.headers["Cache-Control"]
+    assert "sessionStorage" in await response.text()
+    for href in styles:
+        assert (await client.get(href)).status == 200
+
+
+async def test_healthz(client, rasa):
+    response = await client.get("/healthz")
+
+    assert response.status == 200
+    assert await response.json() == {"status": "ok"}
+    assert rasa.received == []
+
+
+async def test_deep_healthz_checks_rasa(client_for, start_stand_in):
+    running = await start_stand_in()
+    healthy = await client_for(rasa_urls=(running.url,))
+    half = await client_for(rasa_urls=(running.url, closed_url()))
+    down = await client_for(rasa_urls=(closed_url(),))
+
+    ok = await healthy.get("/healthz?deep=1")
+    degraded = await half.get("/healthz?deep=1")
+    unavailable = await down.get("/healthz?deep=1")
+
+    assert (ok.status, await ok.json()) == (200, {"status": "ok", "rasa": {"reachable": 1, "total": 1}})
+    assert (degraded.status, (await degraded.json())["status"]) == (200, "degraded")
+    assert (unavailable.status, (await unavailable.json())["status"]) == (503, "unavailable")
+
+
+@pytest.mark.parametrize(
+    ("phone", "href"),
+    [("(804) 493-3256", "tel:+18044933256"), ("+44 20 7946 0958", "tel:+442079460958"), ("911", "tel:911")],
+)
+def test_phone_numbers_become_tel_links(phone, href):
+    assert tel_href(phone) == href
