@@ -33,10 +33,12 @@ def canonical_areas() -> list[str]:
 
 def canonical_area(text: str) -> str | None:
     """The canonical area for a phrase ("my lower back" -> "Lower back"), or None."""
-    cleaned = re.sub(r"[^a-z' -]", " ", text.lower())
+    index = _phrase_index()
+    cleaned = " ".join(re.sub(r"[^a-z' -]", " ", text.lower()).split())
+    if cleaned in index:
+        return index[cleaned]
     cleaned = re.sub(r"\b(my|the|both|left|right|in|on|a|an|and|or|it's|its|is)\b", " ", cleaned)
-    cleaned = " ".join(cleaned.split())
-    return _phrase_index().get(cleaned)
+    return index.get(" ".join(cleaned.split()))
 
 
 def find_area(text: str) -> str | None:

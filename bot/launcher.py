@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+from urllib.parse import urlsplit
 
 from bot.db import make_engine, upgrade_database
 from bot.settings import Settings
@@ -52,7 +53,7 @@ def main() -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _step(f"Preparing the database ({'PostgreSQL' if settings.database_url else settings.sqlite_path})")
     _prepare_database(settings)
-    stack = RasaStack(settings)
+    stack = RasaStack(settings, rasa_port=urlsplit(settings.rasa_urls[0]).port or 5005)
     stopping = threading.Event()
     try:
         _step("Starting the action server and Rasa (loading the model takes about 20 seconds)")

@@ -18,9 +18,9 @@ from bot.db import make_engine, upgrade_database
 from bot.settings import Settings
 from bot.stack import DEFAULT_MODEL, RasaStack
 from tests.fixtures import free_port
-from tests.fixtures.smtp import SmtpServer
+from tests.fixtures.smtp import SmtpServer, smtp_server  # noqa: F401 - shared fixture
 
-pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.smtp"]
+pytest_plugins = ["tests.fixtures.postgres"]
 
 
 @dataclass

@@ -8,7 +8,6 @@ from enum import Enum
 from sqlalchemy import (
     DateTime,
     Dialect,
-    Enum as SAEnum,
     ForeignKey,
     Index,
     Integer,
@@ -16,6 +15,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+)
+from sqlalchemy import (
+    Enum as SAEnum,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 

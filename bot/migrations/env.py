@@ -2,8 +2,8 @@
 
 from alembic import context
 
-from bot.db import Base
 import bot.leads.models  # noqa: F401  (registers the lead tables on Base.metadata)
+from bot.db import Base
 
 config = context.config
 target_metadata = Base.metadata

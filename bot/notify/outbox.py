@@ -110,7 +110,7 @@ class OutboxWorker:
 
     async def deliver_due(self) -> int:
         """Claim the notices that are due, send them, record the outcome; return how many went out."""
-        claimed, delivered = await self._deliver_batch()
+        _claimed, delivered = await self._deliver_batch()
         return delivered
 
     async def _deliver_batch(self) -> tuple[int, int]:
@@ -156,7 +156,9 @@ class OutboxWorker:
                     .execution_options(synchronize_session=False)
                 )
                 if result.rowcount == 1:
-                    claims.append(Claim(row.id, row.lead_id, OutboxChannel(row.channel), row.payload, row.attempts, token))
+                    claims.append(
+                        Claim(row.id, row.lead_id, OutboxChannel(row.channel), row.payload, row.attempts, token)
+                    )
             session.commit()
         return claims
 

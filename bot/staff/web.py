@@ -49,7 +49,6 @@ from bot.staff.auth import (
     token_digest,
 )
 from bot.staff.models import AuditAction, StaffAccount
-from bot.web.keys import SESSION_FACTORY
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +234,9 @@ def _clinic_tz(request: web.Request) -> ZoneInfo:
 
 async def run_db(request: web.Request, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run `work(db, ...)` in a worker thread in one transaction, committed when it returns."""
+    # Imported here: `bot.web` imports this module while it is being set up.
+    from bot.web.keys import SESSION_FACTORY
+
     factory = request.app[SESSION_FACTORY]
 
     def unit() -> T:
@@ -260,20 +262,24 @@ def flash(session: CookieSession, kind: str, text: str) -> None:
     session[_FLASH] = messages[-5:]
 
 
-async def render(
-    request: web.Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200
-) -> web.Response:
-    session = await get_session(request)
-    messages = session.pop(_FLASH, None) or []
+def _page_basics(request: web.Request) -> dict[str, Any]:
     settings = _settings(request)
-    page = {
+    return {
         "account": request.get(CURRENT_ACCOUNT),
-        "csrf_token": csrf_token(session),
-        "messages": messages,
+        "csrf_token": "",
+        "messages": [],
         "clinic_name": settings.clinic_name,
         "idle_minutes": settings.staff_idle_minutes,
         "route_name": request.match_info.route.name if request.match_info.route else None,
     }
+
+
+async def render(
+    request: web.Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200
+) -> web.Response:
+    session = await get_session(request)
+    page = _page_basics(request)
+    page.update(csrf_token=csrf_token(session), messages=session.pop(_FLASH, None) or [])
     page.update(context or {})
     return aiohttp_jinja2.render_template(template, request, page, app_key=STAFF_JINJA, status=status)
 
@@ -362,7 +368,13 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
         if SESSION_COOKIE not in request.cookies and request.method == "GET":
             # Arriving from a link elsewhere (an email), the browser held back the
             # SameSite=Strict cookie; one hop from this site sends it if there is one.
-            return await render(request, "staff/continue.html", {"target": login_url})
+            # Rendered without touching the session: a new cookie now would replace the real one.
+            return aiohttp_jinja2.render_template(
+                "staff/continue.html",
+                request,
+                {**_page_basics(request), "target": login_url},
+                app_key=STAFF_JINJA,
+            )
         raise _redirect(login_url)
     if account is not None and account.must_change_password and route_name not in PASSWORD_CHANGE_ROUTES:
         raise _redirect(_url(request, "staff_password"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,9 +14,12 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
+from bot.db import make_engine, make_session_factory, upgrade_database
+from bot.notify.outbox import OutboxWorker
 from bot.settings import Settings
+from bot.staff.web import setup_staff
 from bot.web.content import load_articles
-from bot.web.keys import ARTICLES, HTTP_CLIENT, SETTINGS
+from bot.web.keys import ARTICLES, ENGINE, HTTP_CLIENT, OUTBOX_WORKER, SESSION_FACTORY, SETTINGS
 from bot.web.routes import setup_routes
 from bot.web.views import tel_href
 
@@ -64,6 +68,28 @@ async def http_client(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def database(app: web.Application) -> AsyncIterator[None]:
+    engine = make_engine(app[SETTINGS])
+    # The schema is brought up to date at every start, before the first request.
+    await asyncio.to_thread(upgrade_database, engine)
+    app[ENGINE] = engine
+    app[SESSION_FACTORY] = make_session_factory(engine)
+    yield
+    engine.dispose()
+
+
+async def outbox_worker(app: web.Application) -> AsyncIterator[None]:
+    """Sends queued notices of new leads, also those left from before a restart."""
+    worker = OutboxWorker(app[SESSION_FACTORY], app[SETTINGS])
+    app[OUTBOX_WORKER] = worker
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    yield
+    stop.set()
+    worker.wake()
+    await task
+
+
 @web.middleware
 async def json_errors_for_api(request: web.Request, handler: Handler) -> web.StreamResponse:
     """The widget reads JSON from /api/ even for a wrong method or address."""
@@ -81,7 +107,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[json_errors_for_api])
     app[SETTINGS] = settings
     app[ARTICLES] = load_articles(settings.content_dir)
-    app.cleanup_ctx.append(http_client)
+    app.cleanup_ctx.extend([database, outbox_worker, http_client])
     # A ChoiceLoader, so the staff pages can add their own templates folder to it.
     env = aiohttp_jinja2.setup(
         app,
@@ -94,7 +120,7 @@ def create_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(set_security_headers)
     app.on_response_prepare.append(cache_versioned_static_files)
     setup_routes(app)
-    # The staff pages join here (bot/staff/web.py: setup_staff(app, settings)).
+    setup_staff(app, settings)
     return app
 
 
@@ -107,7 +133,7 @@ class AccessLogger(AbstractAccessLogger):
         )
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, ready_message: str | None = None) -> None:
     """Run the app on settings.host and settings.port until interrupted."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -119,5 +145,5 @@ def serve(settings: Settings) -> None:
         port=settings.port,
         access_log=logging.getLogger("aiohttp.access"),
         access_log_class=AccessLogger,
-        print=None,
+        print=(lambda _default: print(ready_message, flush=True)) if ready_message else None,
     )

@@ -115,7 +115,18 @@ def test_valid_email_addresses_normalise_with_a_lowercase_domain(typed, expected
 
 @pytest.mark.parametrize(
     "typed",
-    [None, "", "maria", "maria@", "@example.com", "maria@@example.com", "maria lopez@example.com", "maria@example", "maria@exa mple.com", "x" * 400 + "@example.com"],
+    [
+        None,
+        "",
+        "maria",
+        "maria@",
+        "@example.com",
+        "maria@@example.com",
+        "maria lopez@example.com",
+        "maria@example",
+        "maria@exa mple.com",
+        "x" * 400 + "@example.com",
+    ],
 )
 def test_invalid_email_addresses_give_none(typed):
     assert normalize_email(typed) is None

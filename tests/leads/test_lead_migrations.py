@@ -1,9 +1,12 @@
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from bot.db import upgrade_database
 from bot.leads.models import Lead, OutboxMessage
+from tests.leads.factories import a_new_lead
 
 OUR_TABLES = {Lead.__tablename__, OutboxMessage.__tablename__}
 
@@ -32,8 +35,6 @@ def test_the_migrated_schema_matches_the_models(engine):
 
 
 def test_upgrading_again_changes_nothing_and_keeps_rows(engine, store):
-    from tests.leads.factories import a_new_lead
-
     lead_id = store.add(a_new_lead())
     upgrade_database(engine)
     assert store.get(lead_id) is not None
@@ -49,11 +50,6 @@ def test_foreign_keys_are_enforced_after_migrating(engine):
 
 
 def test_the_database_rejects_an_unknown_status(engine, store):
-    import pytest
-    from sqlalchemy.exc import IntegrityError
-
-    from tests.leads.factories import a_new_lead
-
     lead_id = store.add(a_new_lead())
     with pytest.raises(IntegrityError):
         with engine.begin() as connection:

@@ -1,10 +1,10 @@
 import json
 import threading
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy.exc import StatementError
 
 from bot.leads.models import Lead, LeadKind, LeadStatus, OutboxChannel, OutboxMessage
 from bot.leads.store import LeadStore, LeadValidationError
@@ -101,6 +101,8 @@ def test_email_needs_both_a_server_and_recipients(session_factory, settings, clo
         ({"preferred_times": "x" * 1001}, "preferred_times", "too long"),
     ],
 )
+# Validation happens before the database is touched: one database is enough here.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_invalid_details_raise_a_clear_error_and_store_nothing(store, session_factory, changes, field, message):
     with pytest.raises(ValueError, match=message) as raised:
         store.add(a_new_lead(**changes))
@@ -217,8 +219,6 @@ def test_status_changes_stamp_updated_at(store, session_factory, clock):
 
 
 def test_naive_timestamps_are_refused_rather_than_guessed(session_factory):
-    from sqlalchemy.exc import StatementError
-
     with session_factory() as session:
         session.add(
             Lead(

@@ -47,7 +47,9 @@ def test_each_kind_has_its_own_subject():
     }
 
 
-async def test_a_new_lead_reaches_staff_by_email_without_personal_details(store, make_worker, smtp_server, session_factory):
+async def test_a_new_lead_reaches_staff_by_email_without_personal_details(
+    store, make_worker, smtp_server, session_factory
+):
     lead_id = store.add(a_new_lead(kind=LeadKind.cost))
     # Saving queues the notice; nothing is sent from inside the save.
     assert smtp_server.received == []

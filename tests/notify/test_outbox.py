@@ -241,7 +241,9 @@ async def test_the_running_worker_sends_at_once_when_woken(store, make_worker, s
     assert len(smtp_server.received) == 2
 
 
-async def test_the_running_worker_survives_a_database_outage(store, make_worker, smtp_server, settings, session_factory):
+async def test_the_running_worker_survives_a_database_outage(
+    store, make_worker, smtp_server, settings, session_factory
+):
     calls = {"count": 0}
 
     def flaky_sessions():

@@ -19,7 +19,7 @@ from bot.staff.auth import (
     start_session,
 )
 from bot.staff.models import AuditEntry, StaffAccount
-from tests.staff.conftest import PASSWORD, PRODUCTION_HASHER, STAFF_EMAIL, add_account
+from tests.staff.helpers import PASSWORD, PRODUCTION_HASHER, STAFF_EMAIL, add_account
 
 POLICY = ThrottlePolicy()
 

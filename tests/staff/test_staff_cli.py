@@ -16,7 +16,7 @@ from bot.leads.models import utcnow
 from bot.staff import accounts
 from bot.staff.cli import main
 from bot.staff.models import StaffAccount, StaffLogin
-from tests.staff.conftest import PASSWORD
+from tests.staff.helpers import PASSWORD
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,7 +16,7 @@ from bot.staff import inbox, transcripts
 from bot.staff.inbox import InboxError, LeadFilters, StatusConflict
 from bot.staff.models import AuditEntry, LeadNote, StaffAccount
 from tests.staff import rasa_events
-from tests.staff.conftest import STAFF_EMAIL, Leads, add_account
+from tests.staff.helpers import STAFF_EMAIL, Leads, add_account
 
 NEW_YORK = ZoneInfo("America/New_York")
 

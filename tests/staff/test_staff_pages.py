@@ -17,7 +17,7 @@ from bot.leads.models import Lead, LeadStatus, OutboxMessage
 from bot.staff.accounts import ensure_initial_admin
 from bot.staff.models import AuditEntry, LeadNote, StaffAccount
 from tests.staff import rasa_events
-from tests.staff.conftest import (
+from tests.staff.helpers import (
     ADMIN_EMAIL,
     PASSWORD,
     STAFF_EMAIL,

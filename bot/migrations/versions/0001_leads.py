@@ -4,8 +4,8 @@ Revision ID: 0001_leads
 Revises:
 Create Date: 2024-06-01
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0001_leads"
 down_revision = None

@@ -3,8 +3,8 @@
 Revision ID: 0002_staff
 Revises: 0001_leads
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0002_staff"
 down_revision = "0001_leads"

@@ -1,0 +1,87 @@
+"""The configurations the bench trains: ours, Rasa's stock one, and ours with one lever moved.
+
+Variants are written to a temporary directory; config.yml itself is never changed.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from bot.settings import PROJECT_ROOT
+
+OURS = PROJECT_ROOT / "config.yml"
+# Exactly the config.yml `rasa init` writes for Rasa 3.6: no pipeline and no policies given,
+# so Rasa trains its default ones.
+STOCK = Path(__file__).parent / "stock-config.yml"
+
+
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _component(config: dict, name: str, section: str = "pipeline") -> dict:
+    for component in config.get(section) or []:
+        if component.get("name") == name:
+            return component
+    raise KeyError(f"{name} is not in the {section} of the configuration")
+
+
+def with_epochs(epochs: int) -> Callable[[dict], dict]:
+    def change(config: dict) -> dict:
+        config = copy.deepcopy(config)
+        _component(config, "DIETClassifier")["epochs"] = epochs
+        _component(config, "ResponseSelector")["epochs"] = epochs
+        return config
+    return change
+
+
+def without_diet_transformer(config: dict) -> dict:
+    """DIET as a feed-forward classifier over the sparse features, like the ResponseSelector is."""
+    config = copy.deepcopy(config)
+    diet = _component(config, "DIETClassifier")
+    diet["number_of_transformer_layers"] = 0
+    diet["hidden_layers_sizes"] = {"text": [256, 128]}
+    return config
+
+
+def with_ted_policy(config: dict) -> dict:
+    """Our pipeline with the stock learned dialogue policy added to the rules and memoization."""
+    config = copy.deepcopy(config)
+    config["policies"] = [*config.get("policies", []),
+                          {"name": "TEDPolicy", "max_history": 5, "epochs": 100, "constrain_similarities": True}]
+    return config
+
+
+@dataclass(frozen=True)
+class ConfigVariant:
+    name: str
+    description: str
+    change: Callable[[dict], dict] | None = None
+
+    def write(self, directory: Path, base: Path = OURS) -> Path:
+        """The variant as a config file in `directory`; with no change, a byte-for-byte copy of `base`."""
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{self.name}.yml"
+        if self.change is None:
+            path.write_bytes(base.read_bytes())
+        else:
+            path.write_text(yaml.safe_dump(self.change(load(base)), sort_keys=False), encoding="utf-8")
+        return path
+
+
+def fingerprint(config: Path) -> str:
+    """Changes whenever the configuration or anything trained from changes: the cache key of a model."""
+    digest = hashlib.sha256(config.read_bytes())
+    inputs = [PROJECT_ROOT / "domain.yml", *sorted((PROJECT_ROOT / "data").rglob("*.yml")),
+              *sorted((PROJECT_ROOT / "build" / "spacy-en").rglob("*"))]
+    for path in inputs:
+        if path.is_file():
+            digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,163 @@
+"""Scripted visitors driving `POST /api/chat`: a greeting, two FAQ questions and a goodbye each.
+
+Every conversation has a sender id of its own. A level runs `visitors` conversations at once,
+each visitor starting a new conversation when its last one ends, until the level's number of
+conversations is done or its time is up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import statistics
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+
+import aiohttp
+
+# (what the visitor types, a phrase the right answer holds)
+GREETINGS = [("hi", "clinic's assistant"), ("hello there", "clinic's assistant"), ("good morning", "clinic's assistant")]
+QUESTIONS = [
+    ("what is a dexa scan", "Dual Energy X-ray"),
+    ("calcium carbonate or citrate which one should i take", "carbonate and calcium citrate"),
+    ("how much vitamin d do i need for my bones", "Vitamin D helps your body absorb"),
+    ("what exercises are best for osteoporosis", "Weight-bearing exercise"),
+    ("what does my t score mean", "T-score compares"),
+    ("which foods have a lot of calcium", "Dairy is the obvious source"),
+    ("how can i improve my balance so i dont fall", "Balance work"),
+    ("what is osteopenia", "two degrees of the same problem"),
+]
+GOODBYES = [("thanks, bye", "Take care"), ("goodbye", "Take care"), ("bye for now", "Take care")]
+
+
+def conversation_script(number: int) -> list[tuple[str, str]]:
+    """The four turns of conversation `number`; consecutive conversations ask different questions."""
+    first = QUESTIONS[number % len(QUESTIONS)]
+    second = QUESTIONS[(number * 3 + 1) % len(QUESTIONS)]
+    if second == first:
+        second = QUESTIONS[(number + 1) % len(QUESTIONS)]
+    return [GREETINGS[number % len(GREETINGS)], first, second, GOODBYES[number % len(GOODBYES)]]
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile: the smallest value at least `share` of the values are at or below."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * share // 1))
+    return ordered[int(rank) - 1]
+
+
+@dataclass
+class LevelResult:
+    visitors: int
+    conversations: int
+    messages: int
+    errors: int
+    off_script_answers: int
+    seconds: float
+    messages_per_second: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    mean_ms: float
+    error_kinds: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+async def _send(session: aiohttp.ClientSession, chat_url: str, sender_id: str, text: str) -> tuple[str | None, str]:
+    """(None, the answer's text) or (what went wrong, "")."""
+    try:
+        async with session.post(chat_url, json={"sender_id": sender_id, "message": text}) as response:
+            if response.status != 200:
+                return f"HTTP {response.status}", ""
+            payload = await response.json()
+    except asyncio.TimeoutError:
+        return "timeout", ""
+    except aiohttp.ClientError as error:
+        return type(error).__name__, ""
+    messages = payload.get("messages") or []
+    if not messages:
+        return "no answer", ""
+    return None, "\n".join(message.get("text") or "" for message in messages)
+
+
+async def run_level(
+    chat_url: str, visitors: int, conversations: int, time_limit: float, request_timeout: float = 30.0
+) -> LevelResult:
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    off_script = 0
+    numbers = itertools.count()
+    done = 0
+    started = time.perf_counter()
+    deadline = started + time_limit
+    last_finish = started
+    connector = aiohttp.TCPConnector(limit=visitors + 5)
+    timeout = aiohttp.ClientTimeout(total=request_timeout)
+
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
+        async def visitor() -> None:
+            nonlocal done, off_script, last_finish
+            while time.perf_counter() < deadline:
+                number = next(numbers)
+                if number >= conversations:
+                    return
+                sender_id = f"bench-{uuid.uuid4().hex}"
+                for text, expected in conversation_script(number):
+                    sent = time.perf_counter()
+                    problem, answer = await _send(session, chat_url, sender_id, text)
+                    finished = time.perf_counter()
+                    latencies.append(finished - sent)
+                    last_finish = max(last_finish, finished)
+                    if problem is not None:
+                        errors[problem] = errors.get(problem, 0) + 1
+                    elif expected not in answer:
+                        off_script += 1
+                done += 1
+
+        await asyncio.gather(*(visitor() for _ in range(visitors)))
+
+    seconds = max(last_finish - started, 1e-9)
+    millis = [value * 1000 for value in latencies]
+    return LevelResult(
+        visitors=visitors,
+        conversations=done,
+        messages=len(latencies),
+        errors=sum(errors.values()),
+        off_script_answers=off_script,
+        seconds=round(seconds, 2),
+        messages_per_second=round(len(latencies) / seconds, 2),
+        p50_ms=round(percentile(millis, 0.50), 1),
+        p95_ms=round(percentile(millis, 0.95), 1),
+        p99_ms=round(percentile(millis, 0.99), 1),
+        max_ms=round(max(millis), 1) if millis else float("nan"),
+        mean_ms=round(statistics.fmean(millis), 1) if millis else float("nan"),
+        error_kinds=errors,
+    )
+
+
+async def warm_up(chat_url: str, conversations: int = 2) -> None:
+    """A couple of conversations first: TensorFlow builds its graphs on the first messages."""
+    await run_level(chat_url, visitors=1, conversations=conversations, time_limit=120, request_timeout=60)
+
+
+async def time_parse(rasa_url: str, count: int) -> dict:
+    """Latency of Rasa's NLU alone (`POST /model/parse`), one message at a time."""
+    texts = [text for text, _ in itertools.islice(itertools.cycle(QUESTIONS + GREETINGS), count)]
+    millis: list[float] = []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+        for text in texts:
+            sent = time.perf_counter()
+            async with session.post(f"{rasa_url}/model/parse", json={"text": text}) as response:
+                await response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"/model/parse answered {response.status}")
+            millis.append((time.perf_counter() - sent) * 1000)
+    return {"messages": len(millis), "p50_ms": round(percentile(millis, 0.5), 1),
+            "p95_ms": round(percentile(millis, 0.95), 1), "mean_ms": round(statistics.fmean(millis), 1)}

@@ -1,0 +1,317 @@
+"""The inquiry form's actions, run the way the action server runs them, on real trackers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from actions.inquiry import (
+    ActionAskDetailsConfirmed,
+    ActionCancelInquiry,
+    ActionStartInquiry,
+    ActionSubmitInquiry,
+    ValidateInquiryForm,
+)
+from bot import services
+from bot.db import make_engine, make_session_factory, upgrade_database
+from bot.leads.models import Lead
+from bot.settings import PROJECT_ROOT, Settings
+
+
+@pytest.fixture(scope="module")
+def domain() -> dict:
+    return yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+
+
+@pytest.fixture
+def database(tmp_path, monkeypatch) -> Settings:
+    """The action server's settings come from its environment: point them at a fresh database."""
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CLINIC_OPEN_DAYS", "mon-sun")
+    monkeypatch.setenv("CLINIC_OPEN_HOURS", "00:00-23:59")
+    services.settings.cache_clear()
+    services.lead_store.cache_clear()
+    settings = Settings.from_env()
+    upgrade_database(make_engine(settings))
+    yield settings
+    services.settings.cache_clear()
+    services.lead_store.cache_clear()
+
+
+def make_tracker(
+    *,
+    slots: dict | None = None,
+    intent: str = "inform",
+    text: str = "",
+    entities: list | None = None,
+    extracted: dict | None = None,
+    sender: str = "visitor-1",
+    extra_events: list | None = None,
+) -> Tracker:
+    """A tracker as the form sees it: the user's message, the form running, then the slots just extracted."""
+    latest = {"intent": {"name": intent, "confidence": 0.99}, "text": text, "entities": entities or []}
+    events: list[dict[str, Any]] = list(extra_events or [])
+    events += [
+        {"event": "user", "text": text, "parse_data": latest, "timestamp": 1_700_000_000.0},
+        {"event": "action", "name": "inquiry_form"},
+    ]
+    events += [{"event": "slot", "name": name, "value": value} for name, value in (extracted or {}).items()]
+    all_slots = {"inquiry_failures": 0, **(slots or {}), **(extracted or {})}
+    return Tracker(sender, all_slots, latest, events, False, None, {"name": "inquiry_form"}, "inquiry_form")
+
+
+def as_dict(events) -> dict:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+async def run_form(domain, tracker) -> tuple[dict, list[dict]]:
+    dispatcher = CollectingDispatcher()
+    events = await ValidateInquiryForm().run(dispatcher, tracker, domain)
+    return as_dict(events), dispatcher.messages
+
+
+# Starting
+
+
+@pytest.mark.parametrize(
+    "intent, kind",
+    [("inquire_cost", "cost"), ("inquire_availability", "availability"), ("request_appointment", "appointment"),
+     ("affirm", "callback")],
+)
+async def test_an_inquiry_remembers_its_kind_and_introduces_itself(domain, intent, kind):
+    dispatcher = CollectingDispatcher()
+    events = await ActionStartInquiry().run(dispatcher, make_tracker(intent=intent), domain)
+    assert as_dict(events)["inquiry_kind"] == kind
+    assert dispatcher.messages[0]["response"] == f"utter_inquiry_intro_{kind}"
+    assert f"utter_inquiry_intro_{kind}" in domain["responses"]
+
+
+async def test_an_area_named_when_asking_is_not_asked_again(domain):
+    tracker = make_tracker(
+        intent="request_appointment", text="can I book in for my knee",
+        entities=[{"entity": "body_area", "value": "knee"}],
+    )
+    events = await ActionStartInquiry().run(CollectingDispatcher(), tracker, domain)
+    assert as_dict(events)["area_of_concern"] == "Knee"
+
+
+async def test_a_new_inquiry_forgets_the_last_one(domain):
+    tracker = make_tracker(intent="inquire_cost", slots={"lead_name": "Old Name", "consent": True})
+    slots = as_dict(await ActionStartInquiry().run(CollectingDispatcher(), tracker, domain))
+    assert slots["lead_name"] is None and slots["consent"] is None
+
+
+# Which questions are asked
+
+
+async def test_only_cost_inquiries_ask_about_insurance(domain):
+    form = ValidateInquiryForm()
+    domain_slots = domain["forms"]["inquiry_form"]["required_slots"]
+    cost = await form.required_slots(domain_slots, CollectingDispatcher(), make_tracker(slots={"inquiry_kind": "cost"}), domain)
+    booking = await form.required_slots(domain_slots, CollectingDispatcher(), make_tracker(slots={"inquiry_kind": "appointment"}), domain)
+    assert "insurance" in cost and "insurance" not in booking
+    assert cost.index("insurance") < cost.index("consent")
+
+
+async def test_no_read_back_when_the_visitor_declines_contact(domain):
+    form = ValidateInquiryForm()
+    slots = await form.required_slots(
+        domain["forms"]["inquiry_form"]["required_slots"], CollectingDispatcher(),
+        make_tracker(slots={"inquiry_kind": "appointment", "consent": False}), domain,
+    )
+    assert "details_confirmed" not in slots
+
+
+# Answers
+
+
+async def test_a_name_is_taken_from_a_sentence(domain):
+    slots, messages = await run_form(domain, make_tracker(
+        slots={"requested_slot": "lead_name"}, text="my name is maria lopez", extracted={"lead_name": "my name is maria lopez"}))
+    assert slots["lead_name"] == "Maria Lopez"
+    assert messages == []
+
+
+async def test_a_phone_number_is_stored_in_e164(domain):
+    slots, _ = await run_form(domain, make_tracker(
+        slots={"requested_slot": "contact"}, text="(804) 555-0134", extracted={"contact": "(804) 555-0134"}))
+    assert slots["contact_phone"] == "+18045550134"
+    assert slots["contact_email"] is None
+
+
+async def test_an_email_and_a_phone_in_one_answer_are_both_kept(domain):
+    slots, _ = await run_form(domain, make_tracker(
+        slots={"requested_slot": "contact"}, text="jo@Example.COM or 804 555 0134",
+        extracted={"contact": "jo@Example.COM or 804 555 0134"}))
+    assert slots["contact_phone"] == "+18045550134"
+    assert slots["contact_email"] == "jo@example.com"
+
+
+async def test_invalid_contact_is_asked_again_with_a_hint_then_the_phone_is_offered(domain):
+    failures = 0
+    for attempt in range(3):
+        slots, messages = await run_form(domain, make_tracker(
+            slots={"requested_slot": "contact", "inquiry_failures": failures}, text="804 555",
+            extracted={"contact": "804 555"}))
+        assert slots["contact"] is None
+        failures = slots["inquiry_failures"]
+        assert "area code" in messages[0]["text"]
+        offered = any(m.get("response") == "utter_offer_phone" for m in messages)
+        assert offered == (attempt == 2)
+    assert failures == 3
+
+
+async def test_an_area_keeps_the_visitors_own_words(domain):
+    slots, _ = await run_form(domain, make_tracker(
+        slots={"requested_slot": "area_of_concern"}, text="pain in my left hip when I climb stairs",
+        extracted={"area_of_concern": "hip"}))
+    assert slots["area_of_concern"] == "pain in my left hip when I climb stairs"
+
+
+async def test_an_area_button_becomes_the_canonical_area(domain):
+    slots, _ = await run_form(domain, make_tracker(
+        slots={"requested_slot": "area_of_concern"}, text="my lower back", extracted={"area_of_concern": "lower back"}))
+    assert slots["area_of_concern"] == "Lower back"
+
+
+async def test_insurance_can_be_skipped(domain):
+    slots, _ = await run_form(domain, make_tracker(
+        slots={"requested_slot": "insurance", "inquiry_kind": "cost"}, text="skip", extracted={"insurance": "skip"}))
+    assert slots["insurance"] == "not given"
+
+
+# Consent
+
+
+@pytest.mark.parametrize("intent, expected", [("affirm", True), ("deny", False)])
+async def test_consent_is_a_plain_yes_or_no(domain, intent, expected):
+    slots, _ = await run_form(domain, make_tracker(slots={"requested_slot": "consent"}, intent=intent, text="yes"))
+    assert slots["consent"] is expected
+
+
+async def test_an_unclear_consent_answer_is_asked_again(domain):
+    slots, messages = await run_form(domain, make_tracker(slots={"requested_slot": "consent"}, intent="inform", text="maybe later"))
+    assert slots["consent"] is None
+    assert "yes or a no" in messages[0]["text"]
+
+
+async def test_a_question_while_asking_consent_is_left_to_the_faq_rule(domain):
+    slots, messages = await run_form(domain, make_tracker(slots={"requested_slot": "consent"}, intent="faq", text="what is a dexa scan"))
+    assert "consent" not in slots and messages == []
+
+
+# The read-back
+
+
+FILLED = {
+    "inquiry_kind": "cost", "lead_name": "Maria Lopez", "contact": "804 555 0134", "contact_phone": "+18045550134",
+    "contact_email": None, "area_of_concern": "Lower back", "preferred_times": "weekday mornings",
+    "insurance": "Medicare", "consent": True, "requested_slot": "details_confirmed",
+}
+
+
+async def test_the_read_back_shows_every_detail(domain):
+    dispatcher = CollectingDispatcher()
+    await ActionAskDetailsConfirmed().run(dispatcher, make_tracker(slots=FILLED), domain)
+    text = dispatcher.messages[0]["text"]
+    for shown in ["Maria Lopez", "(804) 555-0134", "Lower back", "weekday mornings", "Medicare"]:
+        assert shown in text
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/affirm", "/deny"]
+
+
+async def test_yes_at_the_read_back_confirms(domain):
+    slots, _ = await run_form(domain, make_tracker(slots=FILLED, intent="affirm", text="yes, that's right"))
+    assert slots["details_confirmed"] is True
+
+
+async def test_a_new_number_at_the_read_back_replaces_the_old_one(domain):
+    slots, _ = await run_form(domain, make_tracker(slots=FILLED, text="actually my number is 804 555 0188"))
+    assert slots["contact_phone"] == "+18045550188"
+    assert slots["details_confirmed"] is None
+    assert slots["correction_requested"] is False
+
+
+async def test_no_at_the_read_back_asks_which_detail(domain):
+    slots, _ = await run_form(domain, make_tracker(slots=FILLED, intent="deny", text="no"))
+    assert slots["correction_requested"] is True
+    dispatcher = CollectingDispatcher()
+    await ActionAskDetailsConfirmed().run(dispatcher, make_tracker(slots={**FILLED, **slots}), domain)
+    titles = [b["title"] for b in dispatcher.messages[0]["buttons"]]
+    assert titles == ["Name", "Phone or email", "Area of concern", "Preferred times", "Insurance"]
+
+
+async def test_naming_a_detail_asks_for_it_again_and_keeps_the_rest(domain):
+    slots, _ = await run_form(domain, make_tracker(slots={**FILLED, "correction_requested": True}, text="name"))
+    assert slots["lead_name"] is None
+    assert "contact_phone" not in slots and "area_of_concern" not in slots
+
+
+# Submitting
+
+
+async def submit(domain, slots: dict, sender: str = "visitor-1") -> tuple[list, list]:
+    dispatcher = CollectingDispatcher()
+    consent_event = {"event": "slot", "name": "consent", "value": True, "timestamp": 1_700_000_100.0}
+    tracker = make_tracker(slots={**slots, "details_confirmed": True}, intent="affirm", text="yes",
+                           sender=sender, extra_events=[consent_event])
+    events = await ActionSubmitInquiry().run(dispatcher, tracker, domain)
+    return events, dispatcher.messages
+
+
+def stored_leads(settings: Settings) -> list[Lead]:
+    with make_session_factory(make_engine(settings))() as session:
+        return list(session.scalars(select(Lead)))
+
+
+async def test_a_confirmed_inquiry_becomes_a_lead_with_its_consent_record(domain, database):
+    events, messages = await submit(domain, FILLED, sender="conversation-42")
+    [lead] = stored_leads(database)
+    assert (lead.kind.value, lead.name, lead.phone, lead.area_of_concern, lead.insurance) == (
+        "cost", "Maria Lopez", "+18045550134", "Lower back", "Medicare")
+    assert lead.conversation_id == "conversation-42"
+    assert lead.consent_text == domain["responses"]["utter_ask_consent"][0]["text"]
+    assert lead.consented_at.timestamp() == 1_700_000_100.0
+    assert lead.status.value == "new"
+    assert "Thank you, Maria!" in messages[0]["text"]
+    assert as_dict(events)["lead_name"] is None
+
+
+async def test_a_skipped_insurance_is_stored_as_none(domain, database):
+    await submit(domain, {**FILLED, "insurance": "not given"})
+    [lead] = stored_leads(database)
+    assert lead.insurance is None
+
+
+async def test_without_consent_nothing_is_stored(domain, database):
+    events, messages = await submit(domain, {**FILLED, "consent": False})
+    assert stored_leads(database) == []
+    assert messages[0]["response"] == "utter_no_consent"
+
+
+async def test_a_database_failure_tells_the_visitor_and_logs_no_personal_details(domain, tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "not-migrated"))
+    services.settings.cache_clear()
+    services.lead_store.cache_clear()
+    caplog.set_level(logging.DEBUG)
+    try:
+        _, messages = await submit(domain, FILLED)
+    finally:
+        services.settings.cache_clear()
+        services.lead_store.cache_clear()
+    assert messages[0]["response"] == "utter_inquiry_failed"
+    assert "Maria" not in caplog.text and "5550134" not in caplog.text and "Lower back" not in caplog.text
+
+
+async def test_stop_leaves_the_form_and_forgets_the_details(domain):
+    dispatcher = CollectingDispatcher()
+    events = await ActionCancelInquiry().run(dispatcher, make_tracker(slots=FILLED), domain)
+    assert ActiveLoop(None) in events
+    assert SlotSet("lead_name", None) in events
+    assert dispatcher.messages[0]["response"] == "utter_inquiry_stopped"

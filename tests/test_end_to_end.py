@@ -1,0 +1,161 @@
+"""The whole assistant as `make run` starts it: `python -m bot run`, talked to over HTTP like the widget.
+
+One inquiry goes from the chat to a lead row in the database and an email at a real SMTP server;
+then Ctrl-C stops Rasa, the action server and the web app.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.db import make_engine, make_session_factory
+from bot.leads.models import Lead, OutboxMessage
+from bot.settings import PROJECT_ROOT, Settings
+from bot.stack import DEFAULT_MODEL
+from tests.fixtures import free_port
+
+pytestmark = pytest.mark.rasa
+
+
+@dataclass
+class Launched:
+    process: subprocess.Popen
+    url: str
+    ports: list[int]
+    settings: Settings
+    output: list[str] = field(default_factory=list)
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="module")
+def launched(session_smtp_server):
+    if not DEFAULT_MODEL.exists():
+        pytest.fail(f"No trained model at {DEFAULT_MODEL}: `make test` trains it before running the tests")
+    data_dir = Path(tempfile.mkdtemp(prefix="clinic-run-"))
+    web_port, rasa_port, action_port = free_port(), free_port(), free_port()
+    env = {
+        "DATA_DIR": str(data_dir), "PORT": str(web_port), "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        "ACTION_SERVER_PORT": str(action_port), "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(session_smtp_server.port),
+        "MAIL_FROM": "assistant@clinic.test", "MAIL_TO": "frontdesk@clinic.test", "PUBLIC_URL": "http://clinic.test",
+        "OUTBOX_POLL_SECONDS": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"], cwd=PROJECT_ROOT, env={**os.environ, **env},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+    )
+    running = Launched(process, f"http://127.0.0.1:{web_port}", [web_port, rasa_port, action_port], Settings.from_env(env))
+    ready = threading.Event()
+
+    def read_output() -> None:
+        for line in process.stdout:
+            running.output.append(line.rstrip("\n"))
+            if "The assistant is ready" in line:
+                ready.set()
+
+    threading.Thread(target=read_output, daemon=True).start()
+    deadline = time.monotonic() + 300
+    while not ready.is_set() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    if not ready.is_set():
+        process.kill()
+        pytest.fail("`python -m bot run` did not become ready:\n" + "\n".join(running.output[-40:]))
+    yield running
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=30)
+
+
+def chat(launched: Launched, sender: str, message: str) -> list[dict]:
+    request = urllib.request.Request(
+        f"{launched.url}/api/chat", data=json.dumps({"sender_id": sender, "message": message}).encode(),
+        headers={"Content-Type": "application/json"}, method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())["messages"]
+
+
+def texts(messages: list[dict]) -> str:
+    return "\n".join(m["text"] for m in messages)
+
+
+def test_the_start_prints_progress_the_address_and_a_one_time_admin_password(launched):
+    output = "\n".join(launched.output)
+    assert "==> Preparing the database" in output
+    assert "==> Starting the action server and Rasa" in output
+    assert f"The assistant is ready: {launched.settings.public_url}/" in output
+    assert output.count("one-time password") == 1
+
+
+def test_the_page_and_a_question_answered_from_the_article(launched):
+    with urllib.request.urlopen(f"{launched.url}/", timeout=10) as response:
+        page = response.read().decode()
+    assert "What Are The Best Exercises For Osteoporosis?" in page
+    answer = texts(chat(launched, uuid.uuid4().hex, "what is a DEXA scan"))
+    assert "Dual Energy X-ray Absorptiometry" in answer
+
+
+def test_an_appointment_inquiry_becomes_a_lead_and_staff_get_an_email(launched, session_smtp_server):
+    sender = uuid.uuid4().hex
+    conversation = [
+        ("I'd like to book an appointment for my knee", "What name should our staff use"),
+        ("Maria Lopez", "phone number or email"),
+        ("804 555", "area code"),
+        ("it's 804-555-0134", "days and times"),
+        ("weekday mornings", "May our clinic staff contact you"),
+        ("yes", "Here's what I'll send"),
+        ("yes", "Thank you, Maria!"),
+    ]
+    for message, expected in conversation:
+        reply = texts(chat(launched, sender, message))
+        assert expected in reply, f"after {message!r} the assistant said:\n{reply}"
+    assert "(804) 555-0134" not in reply
+
+    with make_session_factory(make_engine(launched.settings))() as session:
+        [lead] = session.scalars(select(Lead).where(Lead.conversation_id == sender)).all()
+        assert (lead.kind.value, lead.name, lead.phone, lead.area_of_concern, lead.preferred_times) == (
+            "appointment", "Maria Lopez", "+18045550134", "Knee", "weekday mornings")
+        lead_id = lead.id
+
+    deadline = time.monotonic() + 30
+    subject = f"#{lead_id}"
+    while time.monotonic() < deadline:
+        mails = [m for m in session_smtp_server.messages if subject in str(m["Subject"])]
+        if mails:
+            break
+        time.sleep(0.5)
+    assert mails, "no email reached the SMTP server"
+    body = mails[0].get_body(preferencelist=("plain",)).get_content()
+    assert f"http://clinic.test/staff/leads/{lead_id}" in body
+    for private in ["Maria", "Lopez", "555", "Knee", "weekday"]:
+        assert private not in body and private not in str(mails[0]["Subject"])
+    with make_session_factory(make_engine(launched.settings))() as session:
+        outbox = session.scalars(select(OutboxMessage).where(OutboxMessage.lead_id == lead_id)).one()
+        assert outbox.sent_at is not None
+
+
+def test_ctrl_c_stops_rasa_the_action_server_and_the_web_app(launched):
+    assert all(_port_open(port) for port in launched.ports)
+    launched.process.send_signal(signal.SIGINT)
+    assert launched.process.wait(timeout=90) == 0
+    assert not any(_port_open(port) for port in launched.ports)
+    assert "==> Stopping Rasa and the action server" in "\n".join(launched.output)

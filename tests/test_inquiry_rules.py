@@ -1,0 +1,118 @@
+"""What the inquiry accepts as answers, how it reads them back, and what it says happens next."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot import inquiry
+from bot.areas import canonical_area, find_area
+from bot.settings import Settings
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@pytest.mark.parametrize(
+    "answer, name",
+    [
+        ("Maria Lopez", "Maria Lopez"),
+        ("my name is maria lopez", "Maria Lopez"),
+        ("I'm Jo", "Jo"),
+        ("it's Dr. Anne O'Neil", "Dr. Anne O'Neil"),
+        ("call me Sam.", "Sam"),
+        ("josé de la cruz", "José De La Cruz"),
+    ],
+)
+def test_a_name_is_found_in_the_answer(answer, name):
+    assert inquiry.clean_name(answer) == name
+
+
+@pytest.mark.parametrize("answer", ["", "yes", "no", "804 555 0134", "jo@example.com", "what do you need my name for?",
+                                    "i would rather tell you everything about my back pain first please"])
+def test_answers_that_are_not_names_are_refused(answer):
+    assert inquiry.clean_name(answer) is None
+
+
+def test_contact_details_are_found_in_a_sentence():
+    found = inquiry.parse_contact("you can text me at 804.555.0134 or email Jo@Example.com")
+    assert (found.phone, found.email) == ("+18045550134", "Jo@example.com")
+    assert not inquiry.parse_contact("555 0134").found
+
+
+@pytest.mark.parametrize(
+    "phrase, area",
+    [("my lower back", "Lower back"), ("Knees", "Knee"), ("both hips", "Hip"), ("the left wrist", "Wrist"),
+     ("Balance and falls", "Balance and falls")],
+)
+def test_area_phrases_map_to_the_names_staff_see(phrase, area):
+    assert canonical_area(phrase) == area
+    assert inquiry.clean_area(phrase) == area
+
+
+def test_an_area_described_in_a_sentence_keeps_the_sentence():
+    text = "a sharp pain in my left hip when I climb stairs"
+    assert inquiry.clean_area(text) == text
+    assert find_area(text) == "Hip"
+
+
+@pytest.mark.parametrize("answer, stored", [("skip", "not given"), ("No insurance", "No insurance"), ("Medicare", "Medicare")])
+def test_insurance_answers(answer, stored):
+    assert inquiry.clean_insurance(answer) == stored
+
+
+def test_times_must_be_an_answer_not_a_question():
+    assert inquiry.clean_times("weekday mornings") == "weekday mornings"
+    assert inquiry.clean_times("what times do you have?") is None
+
+
+@pytest.mark.parametrize(
+    "text, slots",
+    [
+        ("actually my number is 804 555 0188", {"contact_phone": "+18045550188"}),
+        ("sorry, my email is sam@example.org", {"contact_email": "sam@example.org"}),
+        ("change the name to Sam Jones", {"lead_name": "Sam Jones"}),
+        ("name", {"lead_name": None}),
+        ("preferred times", {"preferred_times": None}),
+        ("phone or email", {"contact": None, "contact_phone": None, "contact_email": None}),
+    ],
+)
+def test_corrections_at_the_read_back(text, slots):
+    correction = inquiry.parse_correction(text)
+    assert correction is not None
+    for key, value in slots.items():
+        assert correction.slots[key] == value
+
+
+def test_a_plain_no_names_nothing_to_change():
+    assert inquiry.parse_correction("no") is None
+
+
+def test_the_read_back_lists_only_what_applies():
+    text = inquiry.readback({"inquiry_kind": "appointment", "lead_name": "Jo", "contact_email": "jo@example.com",
+                             "area_of_concern": "Hip", "preferred_times": "mornings"})
+    assert "Email: jo@example.com" in text and "Phone" not in text and "Insurance" not in text
+
+
+def test_during_opening_hours_staff_call_within_a_business_day():
+    tuesday_morning = datetime(2026, 11, 24, 10, 0, tzinfo=NEW_YORK)
+    message = inquiry.next_steps_message(Settings(), "Maria", now=tuesday_morning)
+    assert "within one business day" in message and "closed" not in message
+
+
+def test_after_hours_the_message_says_when_the_clinic_reopens():
+    friday_evening = datetime(2026, 11, 27, 19, 30, tzinfo=NEW_YORK)
+    message = inquiry.next_steps_message(Settings(), "Maria", now=friday_evening)
+    assert "closed right now" in message
+    assert "Monday to Friday, 8 AM to 5 PM" in message
+    assert "reopen on Monday" in message
+
+
+def test_opening_hours_come_from_settings():
+    settings = Settings.from_env({"CLINIC_OPEN_DAYS": "mon,wed", "CLINIC_OPEN_HOURS": "12:00-18:30"})
+    wednesday_noon = datetime(2026, 11, 25, 12, 15, tzinfo=NEW_YORK)
+    tuesday_noon = datetime(2026, 11, 24, 12, 15, tzinfo=NEW_YORK)
+    assert "closed" not in inquiry.next_steps_message(settings, "Jo", now=wednesday_noon)
+    closed = inquiry.next_steps_message(settings, "Jo", now=tuesday_noon)
+    assert "Monday, Wednesday, 12 PM to 6:30 PM" in closed and "reopen on Wednesday" in closed

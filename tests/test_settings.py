@@ -1,0 +1,56 @@
+"""Settings read from the environment, with clear messages for values that cannot work."""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings, SettingsError
+
+
+def test_defaults_run_everything_on_loopback_with_sqlite():
+    settings = Settings.from_env({})
+    assert (settings.host, settings.port) == ("127.0.0.1", 8080)
+    assert settings.rasa_urls == ("http://127.0.0.1:5005",)
+    assert settings.effective_database_url.startswith("sqlite:///")
+    assert settings.effective_database_url.endswith("var/clinic.db")
+    assert settings.opening_hours.days == (0, 1, 2, 3, 4)
+
+
+def test_environment_overrides():
+    settings = Settings.from_env({
+        "HOST": "0.0.0.0", "PORT": "9000", "DATA_DIR": "/srv/clinic",
+        "RASA_URLS": "http://10.0.0.5:5005/, http://10.0.0.6:5005",
+        "DATABASE_URL": "postgresql://clinic:secret@db/clinic", "MAIL_TO": "a@clinic.test, b@clinic.test",
+        "SMTP_STARTTLS": "yes", "CLINIC_OPEN_DAYS": "mon-thu,sat", "CLINIC_OPEN_HOURS": "07:30-19:00",
+    })
+    assert settings.public_url == "http://127.0.0.1:9000"
+    assert settings.sqlite_path == Path("/srv/clinic/clinic.db")
+    assert settings.rasa_urls == ("http://10.0.0.5:5005", "http://10.0.0.6:5005")
+    assert settings.effective_database_url == "postgresql://clinic:secret@db/clinic"
+    assert settings.mail_to == ("a@clinic.test", "b@clinic.test")
+    assert settings.smtp_starttls is True
+    assert settings.opening_hours.days == (0, 1, 2, 3, 5)
+    assert (settings.opening_hours.opens, settings.opening_hours.closes) == (time(7, 30), time(19, 0))
+
+
+def test_https_public_url_makes_cookies_secure():
+    assert Settings.from_env({"PUBLIC_URL": "https://clinic.example"}).cookie_secure is True
+    assert Settings.from_env({}).cookie_secure is False
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"PORT": "eighty"}, "PORT must be a whole number"),
+        ({"SMTP_STARTTLS": "maybe"}, "SMTP_STARTTLS must be true or false"),
+        ({"CLINIC_OPEN_DAYS": "mon-funday"}, "CLINIC_OPEN_DAYS has an unknown day"),
+        ({"CLINIC_OPEN_HOURS": "9 to 5"}, "CLINIC_OPEN_HOURS must look like 08:00-17:00"),
+        ({"CLINIC_OPEN_HOURS": "17:00-08:00"}, "must close after it opens"),
+    ],
+)
+def test_bad_values_are_named_in_the_error(env, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env)
