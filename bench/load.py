@@ -20,8 +20,8 @@ import aiohttp
 GREETINGS = [("hi", "clinic's assistant"), ("hello there", "clinic's assistant"), ("good morning", "clinic's assistant")]
 QUESTIONS = [
     ("what is a dexa scan", "Dual Energy X-ray"),
-    ("calcium carbonate or citrate which one should i take", "carbonate and calcium citrate"),
-    ("how much vitamin d do i need for my bones", "Vitamin D helps your body absorb"),
+    ("what is the difference between calcium carbonate and citrate", "carbonate and calcium citrate"),
+    ("why is vitamin d important for bones", "Vitamin D helps your body absorb"),
     ("what exercises are best for osteoporosis", "Weight-bearing exercise"),
     ("what does my t score mean", "T-score compares"),
     ("which foods have a lot of calcium", "Dairy is the obvious source"),
@@ -64,6 +64,8 @@ class LevelResult:
     max_ms: float
     mean_ms: float
     error_kinds: dict[str, int] = field(default_factory=dict)
+    # What the visitor typed -> how often it got another answer than the expected one.
+    off_script_messages: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -91,7 +93,7 @@ async def run_level(
 ) -> LevelResult:
     latencies: list[float] = []
     errors: dict[str, int] = {}
-    off_script = 0
+    off_script: dict[str, int] = {}
     numbers = itertools.count()
     done = 0
     started = time.perf_counter()
@@ -103,7 +105,7 @@ async def run_level(
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
 
         async def visitor() -> None:
-            nonlocal done, off_script, last_finish
+            nonlocal done, last_finish
             while time.perf_counter() < deadline:
                 number = next(numbers)
                 if number >= conversations:
@@ -118,7 +120,7 @@ async def run_level(
                     if problem is not None:
                         errors[problem] = errors.get(problem, 0) + 1
                     elif expected not in answer:
-                        off_script += 1
+                        off_script[text] = off_script.get(text, 0) + 1
                 done += 1
 
         await asyncio.gather(*(visitor() for _ in range(visitors)))
@@ -130,7 +132,7 @@ async def run_level(
         conversations=done,
         messages=len(latencies),
         errors=sum(errors.values()),
-        off_script_answers=off_script,
+        off_script_answers=sum(off_script.values()),
         seconds=round(seconds, 2),
         messages_per_second=round(len(latencies) / seconds, 2),
         p50_ms=round(percentile(millis, 0.50), 1),
@@ -139,6 +141,7 @@ async def run_level(
         max_ms=round(max(millis), 1) if millis else float("nan"),
         mean_ms=round(statistics.fmean(millis), 1) if millis else float("nan"),
         error_kinds=errors,
+        off_script_messages=off_script,
     )
 
 

@@ -169,7 +169,9 @@ def _listing(rows: list, clinic_tz: ZoneInfo) -> str:
         return "There are no staff accounts yet."
     table = [("LOGIN", "ROLE", "STATE", "LAST SIGN-IN")]
     for account in rows:
-        last = account.last_login_at.astimezone(clinic_tz).strftime("%Y-%m-%d %H:%M") if account.last_login_at else "never"
+        last = "never"
+        if account.last_login_at is not None:
+            last = account.last_login_at.astimezone(clinic_tz).strftime("%Y-%m-%d %H:%M")
         table.append((account.login, "admin" if account.is_admin else "staff", _state(account), last))
     widths = [max(len(row[column]) for row in table) for column in range(3)]
     return "\n".join(

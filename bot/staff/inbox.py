@@ -246,7 +246,9 @@ def change_status(
             created_at=now,
         )
     )
-    audit.record(db, actor, AuditAction.status_changed, lead_id=lead.id, detail=f"{current.value} → {target.value}", now=now)
+    audit.record(
+        db, actor, AuditAction.status_changed, lead_id=lead.id, detail=f"{current.value} → {target.value}", now=now
+    )
     return lead
 
 

@@ -293,7 +293,8 @@ def _safe_next(target: str | None, default: str) -> str:
     if not target:
         return default
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/staff") or target.startswith("//"):
+    inside = parts.path == "/staff" or parts.path.startswith("/staff/")
+    if parts.scheme or parts.netloc or not inside or target.startswith("//"):
         return default
     if "\\" in target or "\n" in target or "\r" in target:
         return default
@@ -362,7 +363,8 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
     route_name = request.match_info.route.name if request.match_info.route else None
     if account is None and route_name not in PUBLIC_ROUTES:
         if timed_out:
-            flash(session, "info", f"You were signed out after {_settings(request).staff_idle_minutes} minutes without activity.")
+            minutes = _settings(request).staff_idle_minutes
+            flash(session, "info", f"You were signed out after {minutes} minutes without activity.")
         target = request.path_qs if request.method == "GET" else None
         login_url = _url(request, "staff_login", {"next": target} if target else None)
         if SESSION_COOKIE not in request.cookies and request.method == "GET":
@@ -378,7 +380,10 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
         raise _redirect(login_url)
     if account is not None and account.must_change_password and route_name not in PASSWORD_CHANGE_ROUTES:
         raise _redirect(_url(request, "staff_password"))
-    return await handler(request)
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        return await error_page(request, 404, "Page not found", "There is no staff page at this address.")
 
 
 # --- sign-in and password ------------------------------------------------------------

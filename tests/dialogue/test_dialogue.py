@@ -11,6 +11,9 @@ from bot.settings import PROJECT_ROOT
 from tests.rasa_cli import require_model, run_rasa
 
 UNUSED_UTTERANCE = re.compile(r"The utterance '(\w+)' is not used in any story or rule")
+# Rasa 3.6 merges the retrieval intents it finds in the NLU data into the domain and reports the
+# domain's own `faq` as a duplicate; listing it in domain.yml is still required by the rules.
+RETRIEVAL_INTENT_MERGE = "duplicated intents have been found across multiple domain files: faq"
 
 
 def _responses_said_by_forms_and_actions() -> set[str]:
@@ -33,6 +36,7 @@ def test_training_data_and_domain_validate_cleanly():
     unexplained = [
         line for line in warnings
         if not ((m := UNUSED_UTTERANCE.search(line)) and m.group(1) in explained)
+        and RETRIEVAL_INTENT_MERGE not in line
     ]
     assert "Validating intents" in output, output[-3000:]
     assert "Traceback" not in output and "Exception" not in output, output[-3000:]

@@ -76,7 +76,7 @@ def test_add_list_disable_enable(run, database) -> None:
 @pytest.mark.parametrize(
     ("argv", "stdin", "prompts", "message"),
     [
-        (["add", "not-an-email", "--password-stdin"], PASSWORD + "\n", None, "'not-an-email' is not a valid email address"),
+        (["add", "not-an-email", "--password-stdin"], PASSWORD, None, "'not-an-email' is not a valid email address"),
         (["add", "ann@clinic.example", "--password-stdin"], "short\n", None, "too short: use at least 12 characters"),
         (["add", "ann@clinic.example", "--password-stdin"], "", None, "No password was given"),
         (["add", "ann@clinic.example"], "", [PASSWORD, PASSWORD + "x"], "two passwords are not the same"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -165,7 +165,9 @@ def test_delete_removes_the_lead_notes_notices_and_conversation(any_database, st
     kept = leads.add(name="Other Person")
     with any_database.session_factory() as db:
         inbox.add_note(db, gone, "Called Maria about her vertebra", actor=staff, now=clock())
-        inbox.change_status(db, gone, "contacted", expected_status="new", actor=staff, note="Maria said yes", now=clock())
+        inbox.change_status(
+            db, gone, "contacted", expected_status="new", actor=staff, note="Maria said yes", now=clock()
+        )
         db.commit()
         assert db.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.lead_id == gone)) == 2
 

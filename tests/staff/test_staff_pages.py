@@ -105,7 +105,7 @@ async def test_wrong_password_and_unknown_account_get_the_same_answer(client) ->
 
 
 async def test_a_crafted_next_address_cannot_leave_the_staff_pages(client) -> None:
-    for target in ("https://evil.example/", "//evil.example/staff", "/elsewhere", "/staff\\@evil.example"):
+    for target in ("https://evil.example/", "//evil.example/staff", "/elsewhere", "/staffing", "/staff\\@evil.example"):
         response = await sign_in(client, next_url=target)
         assert response.headers["Location"] == "/staff/leads", target
         await client.post("/staff/logout", data={"csrf_token": await form_token(client, "/staff/leads")})
@@ -149,7 +149,9 @@ async def test_a_disabled_account_is_signed_out(client, database) -> None:
     assert again.status == 403 and "This account has been disabled" in await again.text()
 
 
-async def test_repeated_failures_lock_the_account_until_it_expires(aiohttp_client, make_staff_app, accounts_made, clock):
+async def test_repeated_failures_lock_the_account_until_it_expires(
+    aiohttp_client, make_staff_app, accounts_made, clock
+) -> None:
     somebody = await aiohttp_client(make_staff_app())
     for attempt in range(4):
         response = await sign_in(somebody, password=f"guess {attempt}")
@@ -398,6 +400,10 @@ async def test_a_missing_lead_is_a_clear_404(client) -> None:
     await signed_in(client)
     response = await client.get("/staff/leads/999")
     assert response.status == 404 and "Lead #999 does not exist" in await response.text()
+    response = await client.get("/staff/nowhere")
+    assert response.status == 404 and "There is no staff page at this address." in await response.text()
+    response = await client.get("/staff", allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"] == "/staff/leads"
 
 
 async def test_status_changes_and_notes_with_author_and_time(client, leads, clock, database) -> None:
