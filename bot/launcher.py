@@ -51,6 +51,8 @@ def main() -> int:
 
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Each migration step is news to developers, not to whoever starts the assistant.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     _step(f"Preparing the database ({'PostgreSQL' if settings.database_url else settings.sqlite_path})")
     _prepare_database(settings)
     stack = RasaStack(settings, rasa_port=urlsplit(settings.rasa_urls[0]).port or 5005)

@@ -20,7 +20,7 @@ from bot.stack import DEFAULT_MODEL, RasaStack
 from tests.fixtures import free_port
 from tests.fixtures.smtp import SmtpServer, smtp_server  # noqa: F401 - shared fixture
 
-pytest_plugins = ["tests.fixtures.postgres"]
+pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.lead_store"]
 
 
 @dataclass

@@ -45,10 +45,15 @@ def test_training_data_and_domain_validate_cleanly():
 
 def test_every_test_story_plays_out_as_written(tmp_path: Path):
     model = require_model()
+    # --e2e: the visitor's words go through the NLU model too, so each story also checks the
+    # intent, the FAQ key and the body areas the model finds in them.
     result = run_rasa(
-        "test", "core", "--model", str(model), "--stories", "tests/stories",
+        "test", "core", "--e2e", "--model", str(model), "--stories", "tests/stories",
         "--fail-on-prediction-errors", "--out", str(tmp_path), "--no-plot",
     )
-    failed = tmp_path / "failed_test_stories.yml"
-    details = failed.read_text() if failed.exists() else (result.stdout + result.stderr)[-4000:]
-    assert result.returncode == 0, f"Test stories failed:\n{details}"
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"A test story failed:\n{output[output.find('WrongPrediction'):][:3000]}"
+    stories = sum(len(yaml.safe_load(p.read_text())["stories"]) for p in (PROJECT_ROOT / "tests/stories").glob("test_*.yml"))
+    conversations = re.search(r"CONVERSATION level:.*?Correct:\s+(\d+) / (\d+)", output, re.S)
+    assert conversations, output[-3000:]
+    assert conversations.groups() == (str(stories), str(stories)), output[-3000:]

@@ -2,11 +2,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.leads.store import LeadStore
 from bot.notify.outbox import OutboxWorker, RetryPolicy
 from bot.settings import Settings
 from tests.fixtures.smtp import SmtpServer
-from tests.leads.factories import STAFF_ADDRESS, FakeClock, migrated_database
+from tests.leads.factories import STAFF_ADDRESS, FakeClock
 
 
 @pytest.fixture
@@ -24,30 +23,13 @@ def settings(tmp_path: Path, database_url: str, smtp_server: SmtpServer) -> Sett
     )
 
 
-@pytest.fixture
-def database(settings: Settings):
-    with migrated_database(settings) as (engine, session_factory):
-        yield engine, session_factory
 
-
-@pytest.fixture
-def session_factory(database):
-    return database[1]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture
 def retry_policy() -> RetryPolicy:
     return RetryPolicy()
 
-
-@pytest.fixture
-def store(session_factory, settings: Settings, clock: FakeClock) -> LeadStore:
-    return LeadStore(session_factory, settings, clock=clock)
 
 
 @pytest.fixture
