@@ -82,8 +82,12 @@ def launched(session_smtp_server):
         pytest.fail("`python -m bot run` did not become ready:\n" + "\n".join(running.output[-40:]))
     yield running
     if process.poll() is None:
-        process.kill()
-        process.wait(timeout=30)
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
 
 
 def chat(launched: Launched, sender: str, message: str) -> list[dict]:
