@@ -27,19 +27,41 @@ from bot.settings import PROJECT_ROOT
 REPORT_DIR = Path(__file__).parent
 MODEL_CACHE = Path(tempfile.gettempdir()) / "clinic-bench-models"
 
-FULL_LEVELS = [serving.Level(1, 8, 60), serving.Level(10, 40, 90), serving.Level(50, 100, 120)]
-QUICK_LEVELS = [serving.Level(1, 3, 30), serving.Level(10, 10, 45), serving.Level(50, 50, 60)]
-LEVER_LEVELS = [serving.Level(10, 40, 90), serving.Level(50, 100, 120)]
+# Visitors who read each answer and type the next message: 1.5 to 3 seconds between messages.
+THINK_SECONDS = (1.5, 3.0)
+FULL_LEVELS = [serving.Level(1, 15, 60), serving.Level(10, 20, 60, THINK_SECONDS), serving.Level(10, 75, 90),
+               serving.Level(50, 150, 120)]
+QUICK_LEVELS = [serving.Level(1, 3, 30), serving.Level(10, 10, 30, THINK_SECONDS), serving.Level(10, 10, 45),
+                serving.Level(50, 50, 60)]
+LEVER_LEVELS = [serving.Level(10, 75, 90), serving.Level(50, 150, 120)]
 
 NLU_LEVERS = [
     configs.ConfigVariant("epochs-50", "DIET and ResponseSelector at 50 epochs instead of 100",
                           configs.with_epochs(50)),
     configs.ConfigVariant("diet-no-transformer", "DIET without its transformer layers (feed-forward 256-128)",
                           configs.without_diet_transformer),
+    configs.ConfigVariant("epochs-50-no-transformer", "both: 50 epochs and DIET without its transformer layers",
+                          configs.with_epochs_without_diet_transformer(50)),
 ]
 POLICY_LEVER = configs.ConfigVariant("with-ted", "our pipeline with TEDPolicy added to RulePolicy + MemoizationPolicy",
                                      configs.with_ted_policy)
 ONE_TF_THREAD = {"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1"}
+SELECTION_RULE = ("of our configuration and the NLU levers, the one that trains quickest among those meeting all three "
+                  "accuracy targets (intent accuracy and FAQ key accuracy at least 97%, emergency recall 100%); "
+                  "if none meets them, the most accurate")
+
+
+def meets_accuracy_targets(scores: dict) -> bool:
+    return (scores["intent_accuracy"] >= report.TARGET_ACCURACY and scores["faq_key_accuracy"] >= report.TARGET_ACCURACY
+            and scores["emergency_recall"] >= report.TARGET_EMERGENCY_RECALL)
+
+
+def choose_candidate(candidates: dict[str, dict]) -> str:
+    """The configuration to recommend, by SELECTION_RULE, from {name: scores with training_seconds}."""
+    qualified = [name for name, scores in candidates.items() if meets_accuracy_targets(scores)]
+    if qualified:
+        return min(qualified, key=lambda name: candidates[name]["training_seconds"])
+    return max(candidates, key=lambda name: (candidates[name]["intent_accuracy"], candidates[name]["faq_key_accuracy"]))
 
 
 class Clock:
@@ -70,28 +92,39 @@ def _machine() -> dict:
             "load_average_at_start": [round(value, 2) for value in os.getloadavg()]}
 
 
-def _model(variant: configs.ConfigVariant, base: Path, work: Path, reuse: bool, say: Clock,
-           nlu_only: bool = False) -> nlu.Trained:
+def _model(variant: configs.ConfigVariant, base: Path, work: Path, inputs: configs.Inputs, reuse: bool, say: Clock,
+           nlu_only: bool = False, cache_dir: Path | None = None) -> nlu.Trained:
     """A trained model for the variant: trained now, or with --quick reused from an earlier run."""
     config = variant.write(work / "configs", base)
     kind = "nlu" if nlu_only else "full"
-    cached = MODEL_CACHE / f"{variant.name}-{kind}-{configs.fingerprint(config)}.tar.gz"
+    cached = MODEL_CACHE / f"{variant.name}-{kind}-{configs.fingerprint(config, inputs.domain, inputs.data)}.tar.gz"
     facts = cached.with_suffix("").with_suffix(".json")
     if reuse and cached.exists() and facts.exists():
         seconds = json.loads(facts.read_text())["seconds"]
         say(f"{variant.name}: reusing the model trained earlier from the same inputs ({seconds} s to train)")
         return nlu.Trained(model=cached, seconds=seconds, nlu_only=nlu_only, cached=True)
     say(f"{variant.name}: training ({'NLU only' if nlu_only else 'NLU and dialogue'})")
-    trained = nlu.train(config, work / "models", variant.name, work / "logs" / f"train-{variant.name}.log", nlu_only)
+    trained = nlu.train(config, work / "models", variant.name, work / "logs" / f"train-{variant.name}.log", nlu_only,
+                        cache_dir, domain=inputs.domain, data=inputs.data)
     say(f"{variant.name}: trained in {trained.seconds} s")
     MODEL_CACHE.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(trained.model, cached)
     facts.write_text(json.dumps({"seconds": trained.seconds}))
+    _prune_model_cache()
     return trained
 
 
-def _score(name: str, trained: nlu.Trained, work: Path, say: Clock) -> nlu.NluResult:
-    result = nlu.evaluate(trained.model, work / "nlu" / name, work / "logs" / f"test-{name}.log")
+def _prune_model_cache(keep: int = 12) -> None:
+    """Models of inputs that changed since are never reused: keep only the newest few."""
+    models = sorted(MODEL_CACHE.glob("*.tar.gz"), key=lambda path: path.stat().st_mtime, reverse=True)
+    for old in models[keep:]:
+        old.unlink(missing_ok=True)
+        old.with_suffix("").with_suffix(".json").unlink(missing_ok=True)
+
+
+def _score(name: str, trained: nlu.Trained, work: Path, inputs: configs.Inputs, say: Clock) -> nlu.NluResult:
+    result = nlu.evaluate(trained.model, work / "nlu" / name, work / "logs" / f"test-{name}.log",
+                          test_set=inputs.test_set)
     say(f"{name}: intent accuracy {result.intent_accuracy:.1%}, macro-F1 {result.macro_f1:.3f}, "
         f"FAQ key accuracy {result.faq_key_accuracy:.1%}, emergency recall {result.emergency_recall:.0%}")
     return result
@@ -117,43 +150,92 @@ def run(args: argparse.Namespace) -> dict:
         "training": {}, "nlu": {}, "serving": {}, "levers": {"nlu": {}, "serving": {}, "policy": {}},
     }
     try:
+        inputs = configs.Inputs.snapshot(work / "inputs")
+        result["inputs"] = {"digest": inputs.digest(), "copied_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        result["rasa_floor_mb"] = serving.runtime_floor()
+        say(f"Rasa's memory before any model: {result['rasa_floor_mb']} MB")
         ours_variant = configs.ConfigVariant("ours", "config.yml as it is")
         stock_variant = configs.ConfigVariant("stock", "the configuration `rasa init` writes")
+        # Starts empty, so ours trains from scratch; the policy lever then reuses its NLU from here.
+        ours_cache = work / "rasa-cache-ours"
+        ours_cache.mkdir(parents=True, exist_ok=True)
         trained = {
-            "ours": _model(ours_variant, configs.OURS, work, quick, say),
-            "stock": _model(stock_variant, configs.STOCK, work, quick, say),
+            "ours": _model(ours_variant, configs.OURS, work, inputs, quick, say, cache_dir=ours_cache),
+            "stock": _model(stock_variant, configs.STOCK, work, inputs, quick, say),
         }
         for name, model in trained.items():
             result["training"][name] = {"seconds": model.seconds, "reused": model.cached, "scope": "NLU and dialogue"}
         for name, model in trained.items():
-            result["nlu"][name] = _score(name, model, work, say).as_dict()
+            result["nlu"][name] = _score(name, model, work, inputs, say).as_dict()
 
         for name, model in trained.items():
             result["serving"][name] = _serve(serving.ServeVariant(name, model.model), levels, parse_count, say)
 
         if not quick and not args.no_levers:
+            say("ours: Rasa alone with the model")
+            result["levers"]["nlu_baseline_footprint"] = serving.footprint(
+                "ours", trained["ours"].model, parse_count, lambda line: say(f"  ours: {line}"))
+            lever_models: dict[str, nlu.Trained] = {}
             for variant in NLU_LEVERS:
-                lever_model = _model(variant, configs.OURS, work, False, say, nlu_only=True)
-                scored = _score(variant.name, lever_model, work, say).as_dict()
+                # A cache of its own, so that training the same pipeline in full later reuses this NLU.
+                lever_models[variant.name] = _model(variant, configs.OURS, work, inputs, False, say, nlu_only=True,
+                                                    cache_dir=work / f"rasa-cache-{variant.name}")
+                scored = _score(variant.name, lever_models[variant.name], work, inputs, say).as_dict()
                 result["levers"]["nlu"][variant.name] = {
-                    "description": variant.description, "training_seconds": lever_model.seconds,
+                    "description": variant.description, "training_seconds": lever_models[variant.name].seconds,
                     "scope": "NLU only", **scored,
+                    "footprint": serving.footprint(variant.name, lever_models[variant.name].model, parse_count,
+                                                   lambda line, name=variant.name: say(f"  {name}: {line}")),
                 }
             serve_levers = [
                 serving.ServeVariant("tf-1-thread", trained["ours"].model, dict(ONE_TF_THREAD),
-                                     note="TensorFlow intra-op and inter-op threads 1"),
+                                     note="TF_INTRA_OP_PARALLELISM_THREADS=1, TF_INTER_OP_PARALLELISM_THREADS=1"),
                 serving.ServeVariant("2-sanic-workers", trained["ours"].model, dict(ONE_TF_THREAD), rasa_workers=2,
-                                     note="SANIC_WORKERS=2 with the Redis lock store, TensorFlow threads 1"),
+                                     note="SANIC_WORKERS=2 (with the Redis lock store Rasa requires for it), "
+                                          "TensorFlow threads 1"),
             ]
             for variant in serve_levers:
                 result["levers"]["serving"][variant.label] = _serve(variant, LEVER_LEVELS, parse_count, say)
-            if not args.no_policy_lever:
-                ted = _model(POLICY_LEVER, configs.OURS, work, False, say)
+
+            candidates = {"ours": {**result["nlu"]["ours"], "training_seconds": trained["ours"].seconds},
+                          **result["levers"]["nlu"]}
+            chosen = choose_candidate(candidates)
+            say(f"recommended: {chosen}")
+            if chosen == "ours":
+                candidate_model, training_seconds, training_note = trained["ours"], trained["ours"].seconds, ""
+                description, config_text = "config.yml as it is", configs.OURS.read_text(encoding="utf-8")
+            else:
+                variant = next(v for v in NLU_LEVERS if v.name == chosen)
+                # The NLU comes from the cache of its NLU-only training; only the policies train here.
+                candidate_model = _model(variant, configs.OURS, work, inputs, False, say,
+                                         cache_dir=work / f"rasa-cache-{variant.name}")
+                nlu_seconds = lever_models[chosen].seconds
+                training_seconds = round(nlu_seconds + candidate_model.seconds, 1)
+                training_note = (f"{nlu_seconds} s NLU-only training plus {candidate_model.seconds} s for the rest "
+                                 f"(trained then: {', '.join(candidate_model.components_trained) or 'nothing'})")
+                description = variant.description
+                config_text = (work / "configs" / f"{variant.name}.yml").read_text(encoding="utf-8")
+            recommended = serving.ServeVariant("recommended", candidate_model.model, dict(ONE_TF_THREAD),
+                                               note=f"{description}; served with TensorFlow threads 1")
+            result["recommended"] = {
+                "config": chosen, "description": recommended.note, "selection": SELECTION_RULE,
+                "training_seconds": training_seconds, "training_note": training_note, "config_yaml": config_text,
+                "env": dict(ONE_TF_THREAD), "serving": _serve(recommended, levels, parse_count, say),
+            }
+            if not args.no_policy_lever and not trained["ours"].cached:
+                ted = _model(POLICY_LEVER, configs.OURS, work, inputs, False, say, cache_dir=ours_cache)
                 result["levers"]["policy"][POLICY_LEVER.name] = {
-                    "description": POLICY_LEVER.description, "training_seconds": ted.seconds,
+                    "description": POLICY_LEVER.description,
+                    "training_seconds": ted.seconds,
+                    "training_scope": ("trained: " + ", ".join(ted.components_trained)
+                                       + "; the rest restored from the cache of our training"),
                     "serving": _serve(serving.ServeVariant(POLICY_LEVER.name, ted.model), LEVER_LEVELS, parse_count,
                                       say),
                 }
+    except BenchError as error:
+        # What was measured before the failure still goes into the report.
+        result["error"] = str(error)
+        say(f"The bench stopped early: {error}")
     finally:
         result["machine"]["load_average_at_end"] = [round(value, 2) for value in os.getloadavg()]
         result["seconds"] = say.seconds
@@ -173,13 +255,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-policy-lever", action="store_true", help="skip training ours with TEDPolicy added")
     parser.add_argument("--keep", action="store_true", help="keep the training and test logs and the models")
     parser.add_argument("--out", type=Path, default=REPORT_DIR, help="where report.md and report.json go")
+    parser.add_argument("--render", type=Path, metavar="REPORT_JSON",
+                        help="measure nothing: write report.md again from a report.json of an earlier run")
     args = parser.parse_args(argv)
-    try:
-        result = run(args)
-    except BenchError as error:
-        print(f"The bench stopped: {error}", file=sys.stderr)
-        return 1
+    result = json.loads(args.render.read_text(encoding="utf-8")) if args.render else run(args)
     result["targets"] = report.targets(result)
+    view = report.recommended_view(result)
+    result["targets_recommended"] = report.targets(view) if view else []
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "report.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     markdown = report.markdown(result)
@@ -187,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(report.summary(result))
     print(f"\nFull report: {args.out / 'report.md'} (data: {args.out / 'report.json'})")
+    if result.get("error"):
+        print(f"\nThe bench stopped early, so the report is incomplete:\n{result['error']}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -50,6 +50,12 @@ def without_diet_transformer(config: dict) -> dict:
     return config
 
 
+def with_epochs_without_diet_transformer(epochs: int) -> Callable[[dict], dict]:
+    def change(config: dict) -> dict:
+        return without_diet_transformer(with_epochs(epochs)(config))
+    return change
+
+
 def with_ted_policy(config: dict) -> dict:
     """Our pipeline with the stock learned dialogue policy added to the rules and memoization."""
     config = copy.deepcopy(config)
@@ -75,13 +81,46 @@ class ConfigVariant:
         return path
 
 
-def fingerprint(config: Path) -> str:
+def fingerprint(config: Path, domain: Path, data: Path) -> str:
     """Changes whenever the configuration or anything trained from changes: the cache key of a model."""
     digest = hashlib.sha256(config.read_bytes())
-    inputs = [PROJECT_ROOT / "domain.yml", *sorted((PROJECT_ROOT / "data").rglob("*.yml")),
-              *sorted((PROJECT_ROOT / "build" / "spacy-en").rglob("*"))]
-    for path in inputs:
+    digest.update(domain.read_bytes())
+    for path in sorted(data.rglob("*.yml")):
+        digest.update(str(path.relative_to(data)).encode())
+        digest.update(path.read_bytes())
+    spacy_model = PROJECT_ROOT / "build" / "spacy-en"
+    for path in sorted(spacy_model.rglob("*")):
         if path.is_file():
-            digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+            digest.update(str(path.relative_to(spacy_model)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """A copy of what the models train and are scored on, taken once at the start of a run.
+
+    The data may change while a run takes its half hour; every model of the run must see the same.
+    """
+
+    domain: Path
+    data: Path
+    test_set: Path
+
+    @classmethod
+    def snapshot(cls, directory: Path) -> "Inputs":
+        import shutil
+
+        from bench.nlu import DATA, DOMAIN, HELD_OUT
+
+        directory.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(DOMAIN, directory / "domain.yml")
+        shutil.copytree(DATA, directory / "data", ignore=shutil.ignore_patterns("*.pyc", "__pycache__"))
+        shutil.copyfile(HELD_OUT, directory / "test_nlu.yml")
+        return cls(domain=directory / "domain.yml", data=directory / "data", test_set=directory / "test_nlu.yml")
+
+    def digest(self) -> str:
+        digest = hashlib.sha256(self.domain.read_bytes())
+        for path in [*sorted(self.data.rglob("*.yml")), self.test_set]:
+            digest.update(path.read_bytes())
+        return digest.hexdigest()[:12]

@@ -2,13 +2,16 @@
 
 Every conversation has a sender id of its own. A level runs `visitors` conversations at once,
 each visitor starting a new conversation when its last one ends, until the level's number of
-conversations is done or its time is up.
+conversations is done or its time is up. Without think time a visitor sends its next message
+the moment the answer arrives (the server's capacity); with think time it first waits a few
+seconds, as a person reading the answer and typing would.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 import statistics
 import time
 import uuid
@@ -28,7 +31,7 @@ QUESTIONS = [
     ("how can i improve my balance so i dont fall", "Balance work"),
     ("what is osteopenia", "two degrees of the same problem"),
 ]
-GOODBYES = [("thanks, bye", "Take care"), ("goodbye", "Take care"), ("bye for now", "Take care")]
+GOODBYES = [("ok bye", "Take care"), ("goodbye", "Take care"), ("bye for now", "Take care")]
 
 
 def conversation_script(number: int) -> list[tuple[str, str]]:
@@ -52,6 +55,7 @@ def percentile(values: list[float], share: float) -> float:
 @dataclass
 class LevelResult:
     visitors: int
+    think_seconds: tuple[float, float] | None
     conversations: int
     messages: int
     errors: int
@@ -66,15 +70,26 @@ class LevelResult:
     error_kinds: dict[str, int] = field(default_factory=dict)
     # What the visitor typed -> how often it got another answer than the expected one.
     off_script_messages: dict[str, int] = field(default_factory=dict)
+    # The slowest messages: [ms, seconds into the level when sent, turn number 0-3].
+    slowest: list[list[float]] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
+def is_rasa_webhook(url: str) -> bool:
+    return url.endswith("/webhooks/rest/webhook")
+
+
 async def _send(session: aiohttp.ClientSession, chat_url: str, sender_id: str, text: str) -> tuple[str | None, str]:
-    """(None, the answer's text) or (what went wrong, "")."""
+    """(None, the answer's text) or (what went wrong, "").
+
+    `chat_url` is the web app's /api/chat, or Rasa's REST webhook to leave the web app out.
+    """
+    direct = is_rasa_webhook(chat_url)
+    body = {"sender": sender_id, "message": text} if direct else {"sender_id": sender_id, "message": text}
     try:
-        async with session.post(chat_url, json={"sender_id": sender_id, "message": text}) as response:
+        async with session.post(chat_url, json=body) as response:
             if response.status != 200:
                 return f"HTTP {response.status}", ""
             payload = await response.json()
@@ -82,16 +97,18 @@ async def _send(session: aiohttp.ClientSession, chat_url: str, sender_id: str, t
         return "timeout", ""
     except aiohttp.ClientError as error:
         return type(error).__name__, ""
-    messages = payload.get("messages") or []
+    messages = payload if direct else payload.get("messages") or []
     if not messages:
         return "no answer", ""
     return None, "\n".join(message.get("text") or "" for message in messages)
 
 
 async def run_level(
-    chat_url: str, visitors: int, conversations: int, time_limit: float, request_timeout: float = 30.0
+    chat_url: str, visitors: int, conversations: int, time_limit: float, request_timeout: float = 30.0,
+    think_seconds: tuple[float, float] | None = None,
 ) -> LevelResult:
     latencies: list[float] = []
+    timeline: list[tuple[float, float, int]] = []
     errors: dict[str, int] = {}
     off_script: dict[str, int] = {}
     numbers = itertools.count()
@@ -106,16 +123,22 @@ async def run_level(
 
         async def visitor() -> None:
             nonlocal done, last_finish
+            if think_seconds:
+                # People arrive one by one, not all in the same millisecond.
+                await asyncio.sleep(random.uniform(0, think_seconds[1]))
             while time.perf_counter() < deadline:
                 number = next(numbers)
                 if number >= conversations:
                     return
                 sender_id = f"bench-{uuid.uuid4().hex}"
-                for text, expected in conversation_script(number):
+                for turn, (text, expected) in enumerate(conversation_script(number)):
+                    if think_seconds and turn:
+                        await asyncio.sleep(random.uniform(*think_seconds))
                     sent = time.perf_counter()
                     problem, answer = await _send(session, chat_url, sender_id, text)
                     finished = time.perf_counter()
                     latencies.append(finished - sent)
+                    timeline.append((finished - sent, sent - started, turn))
                     last_finish = max(last_finish, finished)
                     if problem is not None:
                         errors[problem] = errors.get(problem, 0) + 1
@@ -129,6 +152,7 @@ async def run_level(
     millis = [value * 1000 for value in latencies]
     return LevelResult(
         visitors=visitors,
+        think_seconds=think_seconds,
         conversations=done,
         messages=len(latencies),
         errors=sum(errors.values()),
@@ -142,6 +166,7 @@ async def run_level(
         mean_ms=round(statistics.fmean(millis), 1) if millis else float("nan"),
         error_kinds=errors,
         off_script_messages=off_script,
+        slowest=[[round(ms * 1000, 1), round(at, 2), turn] for ms, at, turn in sorted(timeline, reverse=True)[:5]],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -23,21 +24,41 @@ class Trained:
     seconds: float
     nlu_only: bool
     cached: bool = False
+    # The components this training trained itself (not restored from Rasa's cache), from its log.
+    components_trained: list[str] = field(default_factory=list)
 
 
-def train(config: Path, out_dir: Path, name: str, log_path: Path, nlu_only: bool = False) -> Trained:
-    """`rasa train` (or `rasa train nlu`) with an empty cache of its own, so nothing is reused."""
+def components_trained(log_path: Path) -> list[str]:
+    try:
+        text = log_path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    return re.findall(r"Starting to train component '([^']+)'", text)
+
+
+def train(config: Path, out_dir: Path, name: str, log_path: Path, nlu_only: bool = False,
+          cache_dir: Path | None = None, domain: Path = DOMAIN, data: Path = DATA) -> Trained:
+    """`rasa train` (or `rasa train nlu`) with an empty cache of its own, so nothing is reused.
+
+    With `cache_dir`, Rasa's training cache is that directory instead: components another
+    training there already trained with the same inputs are reused rather than trained again.
+    """
     argv = [str(RASA_BIN), "train"]
     if nlu_only:
         # The FAQ answers live in data/responses; the ResponseSelector needs them next to the NLU data.
-        argv += ["nlu", "--nlu", str(DATA)]
+        argv += ["nlu", "--nlu", str(data)]
     else:
-        argv += ["--data", str(DATA)]
-    argv += ["--config", str(config), "--domain", str(DOMAIN), "--out", str(out_dir), "--fixed-model-name", name]
-    with tempfile.TemporaryDirectory(prefix="clinic-bench-cache-") as cache:
-        seconds = run_logged(argv, log_path, env={"RASA_CACHE_DIRECTORY": cache})
+        argv += ["--data", str(data)]
+    argv += ["--config", str(config), "--domain", str(domain), "--out", str(out_dir), "--fixed-model-name", name]
+    if cache_dir is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        seconds = run_logged(argv, log_path, env={"RASA_CACHE_DIRECTORY": str(cache_dir)})
+    else:
+        with tempfile.TemporaryDirectory(prefix="clinic-bench-cache-") as cache:
+            seconds = run_logged(argv, log_path, env={"RASA_CACHE_DIRECTORY": cache})
     model = out_dir / f"{name}.tar.gz"
-    return Trained(model=model, seconds=round(seconds, 1), nlu_only=nlu_only)
+    return Trained(model=model, seconds=round(seconds, 1), nlu_only=nlu_only,
+                   components_trained=components_trained(log_path))
 
 
 @dataclass
@@ -63,6 +84,8 @@ class NluResult:
     intent_confusions: list[Confusion] = field(default_factory=list)
     faq_confusions: list[Confusion] = field(default_factory=list)
     per_intent_recall: dict[str, float] = field(default_factory=dict)
+    # Emergency messages classified as something else: "text -> predicted intent".
+    emergency_misses: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
@@ -84,9 +107,9 @@ def _top_confusions(pairs: list[tuple[str, str, str]], limit: int) -> list[Confu
             for (target, predicted), count in counts.most_common(limit)]
 
 
-def evaluate(model: Path, out_dir: Path, log_path: Path, confusions: int = 8) -> NluResult:
+def evaluate(model: Path, out_dir: Path, log_path: Path, confusions: int = 8, test_set: Path = HELD_OUT) -> NluResult:
     """`rasa test nlu` on the held-out set, read back from the reports Rasa writes."""
-    argv = [str(RASA_BIN), "test", "nlu", "--model", str(model), "--nlu", str(HELD_OUT), "--out", str(out_dir),
+    argv = [str(RASA_BIN), "test", "nlu", "--model", str(model), "--nlu", str(test_set), "--out", str(out_dir),
             "--no-plot", "--successes"]
     seconds = run_logged(argv, log_path)
 
@@ -129,5 +152,7 @@ def evaluate(model: Path, out_dir: Path, log_path: Path, confusions: int = 8) ->
         faq_confusions=_top_confusions(faq_pairs, confusions),
         per_intent_recall={name: round(float(row.get("recall", 0.0)), 4) for name, row in report.items()
                            if name not in summary_keys and isinstance(row, dict)},
+        emergency_misses=[f"{text} -> {predicted}" for target, predicted, text in intent_pairs
+                          if target == "emergency"],
         seconds=round(seconds, 1),
     )

@@ -8,6 +8,7 @@ listens on loopback and keeps its data in a temporary directory.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -34,6 +35,12 @@ class Level:
     visitors: int
     conversations: int
     time_limit: float
+    # Seconds a visitor waits before each next message (reading, typing); None: none at all.
+    think_seconds: tuple[float, float] | None = None
+
+    @property
+    def paced(self) -> bool:
+        return self.think_seconds is not None
 
 
 @dataclass
@@ -65,6 +72,8 @@ class ServingResult:
     levels: list[LevelResult]
     parse: dict
     peak_rss_mb: dict[str, float]
+    # One visitor talking to Rasa's REST webhook directly: the web app's share of the latency.
+    direct: LevelResult | None = None
 
     def level(self, visitors: int) -> LevelResult | None:
         return next((level for level in self.levels if level.visitors == visitors), None)
@@ -76,7 +85,7 @@ class ServingResult:
             "action_server_ready_seconds": self.action_server_ready_seconds,
             "web_app_ready_seconds": self.web_app_ready_seconds,
             "levels": [level.as_dict() for level in self.levels], "parse": self.parse,
-            "peak_rss_mb": self.peak_rss_mb,
+            "peak_rss_mb": self.peak_rss_mb, "direct": self.direct.as_dict() if self.direct else None,
         }
 
 
@@ -188,17 +197,21 @@ def measure(variant: ServeVariant, levels: list[Level], parse_count: int, progre
         progress(f"ready: Rasa {ready['Rasa']} s, action server {ready['Action server']} s, "
                  f"web app {ready['web app']} s")
 
-        pids = {"rasa": stack.children[1].process.pid, "action_server": stack.children[0].process.pid,
-                "web_app": web.pid}
+        children = {child.name: child.process.pid for child in stack.children}
+        pids = {"rasa": children["Rasa"], "action_server": children["Action server"], "web_app": web.pid}
         sampler = MemorySampler(pids)
         sampler.start()
         chat_url = f"{web_url}/api/chat"
         asyncio.run(warm_up(chat_url))
         parse = asyncio.run(time_parse(stack.rasa_url, parse_count))
+        direct = asyncio.run(run_level(f"{stack.rasa_url}/webhooks/rest/webhook", 1, max(3, parse_count // 4), 60))
+        progress(f"NLU alone p50 {parse['p50_ms']} ms; a message straight to Rasa p50 {direct.p50_ms} ms")
         results: list[LevelResult] = []
         for level in levels:
-            result = asyncio.run(run_level(chat_url, level.visitors, level.conversations, level.time_limit))
-            progress(f"{level.visitors:>2} visitors: {result.messages_per_second:6.1f} msg/s, "
+            result = asyncio.run(run_level(chat_url, level.visitors, level.conversations, level.time_limit,
+                                           think_seconds=level.think_seconds))
+            pacing = f" (think {level.think_seconds[0]}-{level.think_seconds[1]} s)" if level.paced else ""
+            progress(f"{level.visitors:>2} visitors{pacing}: {result.messages_per_second:6.1f} msg/s, "
                      f"p50 {result.p50_ms:.0f} ms, p95 {result.p95_ms:.0f} ms, p99 {result.p99_ms:.0f} ms, "
                      f"{result.errors} errors, {result.off_script_answers} off-script")
             results.append(result)
@@ -209,7 +222,7 @@ def measure(variant: ServeVariant, levels: list[Level], parse_count: int, progre
         return ServingResult(
             label=variant.label, model=str(variant.model), env=dict(variant.env), rasa_workers=variant.rasa_workers,
             note=variant.note, rasa_ready_seconds=ready["Rasa"], action_server_ready_seconds=ready["Action server"],
-            web_app_ready_seconds=ready["web app"], levels=results, parse=parse, peak_rss_mb=peak,
+            web_app_ready_seconds=ready["web app"], levels=results, parse=parse, peak_rss_mb=peak, direct=direct,
         )
     finally:
         _stop(web)
@@ -218,3 +231,61 @@ def measure(variant: ServeVariant, levels: list[Level], parse_count: int, progre
         if redis is not None:
             redis.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def footprint(label: str, model: Path, parse_count: int, progress) -> dict:
+    """Rasa alone with `model` loaded: seconds to ready, resident memory, NLU latency.
+
+    Serves NLU-only models too, which `rasa run` loads without a dialogue part.
+    """
+    work = Path(tempfile.mkdtemp(prefix=f"clinic-bench-{label}-"))
+    rasa_port, action_port = free_port(), free_port()
+    env = {"DATA_DIR": str(work / "var"), "RASA_URLS": f"http://127.0.0.1:{rasa_port}",
+           "ACTION_SERVER_PORT": str(action_port)}
+    stack = RasaStack(Settings.from_env(env), env=env, rasa_port=rasa_port, action_port=action_port, model=model,
+                      run_dir=work / "run")
+    try:
+        started = time.monotonic()
+        stack.start()
+        rasa = next(child for child in stack.children if child.name == "Rasa")
+        while not rasa.healthy():
+            if rasa.exited() is not None:
+                raise BenchError(f"Rasa stopped while starting:\n{rasa.log_tail()}")
+            if time.monotonic() - started > 300:
+                raise BenchError("Rasa did not load the model within 300 s")
+            time.sleep(0.2)
+        ready = round(time.monotonic() - started, 1)
+        parse = asyncio.run(time_parse(stack.rasa_url, parse_count))
+        rss = round(tree_rss_bytes(rasa.process.pid) / MB, 1)
+        progress(f"ready {ready} s, Rasa RSS {rss} MB, NLU alone p50 {parse['p50_ms']} ms")
+        return {"rasa_ready_seconds": ready, "rasa_rss_mb": rss, "parse": parse}
+    finally:
+        stack.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+FLOOR_SCRIPT = """
+import json
+def rss():
+    with open('/proc/self/status') as status:
+        return next(int(line.split()[1]) // 1024 for line in status if line.startswith('VmRSS'))
+steps = {'python': rss()}
+import tensorflow
+steps['+ tensorflow'] = rss()
+import rasa.core.agent, rasa.server
+steps['+ rasa server'] = rss()
+import spacy
+spacy.load('build/spacy-en')
+steps['+ spaCy pipeline'] = rss()
+print(json.dumps(steps))
+"""
+
+
+def runtime_floor() -> dict[str, int]:
+    """Resident MB of a Rasa process before any model: what no configuration can save."""
+    result = subprocess.run([str(PROJECT_ROOT / ".venv-rasa" / "bin" / "python"), "-W", "ignore", "-c", FLOOR_SCRIPT],
+                            cwd=PROJECT_ROOT, capture_output=True, text=True,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, timeout=300)
+    if result.returncode != 0:
+        raise BenchError(f"Measuring Rasa's memory before a model failed:\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
