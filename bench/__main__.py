@@ -35,17 +35,24 @@ QUICK_LEVELS = [serving.Level(1, 3, 30), serving.Level(10, 10, 30, THINK_SECONDS
                 serving.Level(50, 50, 60)]
 LEVER_LEVELS = [serving.Level(10, 75, 90), serving.Level(50, 150, 120)]
 
-NLU_LEVERS = [
-    configs.ConfigVariant("epochs-50", "DIET and ResponseSelector at 50 epochs instead of 100",
-                          configs.with_epochs(50)),
-    configs.ConfigVariant("diet-no-transformer", "DIET without its transformer layers (feed-forward 256-128)",
-                          configs.without_diet_transformer),
-    configs.ConfigVariant("epochs-50-no-transformer", "both: 50 epochs and DIET without its transformer layers",
-                          configs.with_epochs_without_diet_transformer(50)),
-]
+
+def nlu_levers(base: dict) -> list[configs.ConfigVariant]:
+    """The NLU levers, each one change from `base`: the other epoch count, and DIET's size."""
+    epochs = configs.diet_epochs(base)
+    other = 100 if epochs < 100 else 50
+    return [
+        configs.ConfigVariant(f"epochs-{other}", f"DIET and ResponseSelector at {other} epochs instead of {epochs}",
+                              configs.with_epochs(other)),
+        configs.ConfigVariant("diet-no-transformer", "DIET without its transformer layers (feed-forward 256-128)",
+                              configs.without_diet_transformer),
+    ]
+
+
 POLICY_LEVER = configs.ConfigVariant("with-ted", "our pipeline with TEDPolicy added to RulePolicy + MemoizationPolicy",
                                      configs.with_ted_policy)
 ONE_TF_THREAD = {"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1"}
+# One worker per core: a Rasa worker keeps one core busy, and the web app and action server are light.
+RECOMMENDED_WORKERS = 2
 SELECTION_RULE = ("of our configuration and the NLU levers, the one that trains quickest among those meeting all three "
                   "accuracy targets (intent accuracy and FAQ key accuracy at least 97%, emergency recall 100%); "
                   "if none meets them, the most accurate")
@@ -104,7 +111,7 @@ def _model(variant: configs.ConfigVariant, base: Path, work: Path, inputs: confi
         say(f"{variant.name}: reusing the model trained earlier from the same inputs ({seconds} s to train)")
         return nlu.Trained(model=cached, seconds=seconds, nlu_only=nlu_only, cached=True)
     say(f"{variant.name}: training ({'NLU only' if nlu_only else 'NLU and dialogue'})")
-    trained = nlu.train(config, work / "models", variant.name, work / "logs" / f"train-{variant.name}.log", nlu_only,
+    trained = nlu.train(config, work / "models", f"{variant.name}-{kind}", work / "logs" / f"train-{variant.name}-{kind}.log", nlu_only,
                         cache_dir, domain=inputs.domain, data=inputs.data)
     say(f"{variant.name}: trained in {trained.seconds} s")
     MODEL_CACHE.mkdir(parents=True, exist_ok=True)
@@ -176,10 +183,9 @@ def run(args: argparse.Namespace) -> dict:
             result["levers"]["nlu_baseline_footprint"] = serving.footprint(
                 "ours", trained["ours"].model, parse_count, lambda line: say(f"  ours: {line}"))
             lever_models: dict[str, nlu.Trained] = {}
-            for variant in NLU_LEVERS:
-                # A cache of its own, so that training the same pipeline in full later reuses this NLU.
-                lever_models[variant.name] = _model(variant, configs.OURS, work, inputs, False, say, nlu_only=True,
-                                                    cache_dir=work / f"rasa-cache-{variant.name}")
+            levers = nlu_levers(configs.load(configs.OURS))
+            for variant in levers:
+                lever_models[variant.name] = _model(variant, configs.OURS, work, inputs, False, say, nlu_only=True)
                 scored = _score(variant.name, lever_models[variant.name], work, inputs, say).as_dict()
                 result["levers"]["nlu"][variant.name] = {
                     "description": variant.description, "training_seconds": lever_models[variant.name].seconds,
@@ -202,25 +208,23 @@ def run(args: argparse.Namespace) -> dict:
             chosen = choose_candidate(candidates)
             say(f"recommended: {chosen}")
             if chosen == "ours":
-                candidate_model, training_seconds, training_note = trained["ours"], trained["ours"].seconds, ""
+                candidate_model = trained["ours"]
                 description, config_text = "config.yml as it is", configs.OURS.read_text(encoding="utf-8")
             else:
-                variant = next(v for v in NLU_LEVERS if v.name == chosen)
-                # The NLU comes from the cache of its NLU-only training; only the policies train here.
-                candidate_model = _model(variant, configs.OURS, work, inputs, False, say,
-                                         cache_dir=work / f"rasa-cache-{variant.name}")
-                nlu_seconds = lever_models[chosen].seconds
-                training_seconds = round(nlu_seconds + candidate_model.seconds, 1)
-                training_note = (f"{nlu_seconds} s NLU-only training plus {candidate_model.seconds} s for the rest "
-                                 f"(trained then: {', '.join(candidate_model.components_trained) or 'nothing'})")
+                variant = next(v for v in levers if v.name == chosen)
+                candidate_model = _model(variant, configs.OURS, work, inputs, False, say)
                 description = variant.description
                 config_text = (work / "configs" / f"{variant.name}.yml").read_text(encoding="utf-8")
-            recommended = serving.ServeVariant("recommended", candidate_model.model, dict(ONE_TF_THREAD),
-                                               note=f"{description}; served with TensorFlow threads 1")
+            recommended = serving.ServeVariant(
+                "recommended", candidate_model.model, dict(ONE_TF_THREAD), rasa_workers=RECOMMENDED_WORKERS,
+                note=f"{description}; served by {RECOMMENDED_WORKERS} Sanic workers (Redis lock store) with "
+                     "TensorFlow threads 1")
             result["recommended"] = {
                 "config": chosen, "description": recommended.note, "selection": SELECTION_RULE,
-                "training_seconds": training_seconds, "training_note": training_note, "config_yaml": config_text,
-                "env": dict(ONE_TF_THREAD), "serving": _serve(recommended, levels, parse_count, say),
+                "training_seconds": candidate_model.seconds, "training_note": "NLU and dialogue",
+                "config_yaml": config_text,
+                "env": {"SANIC_WORKERS": str(RECOMMENDED_WORKERS), **ONE_TF_THREAD, "REDIS_URL": "(a Redis server)"},
+                "serving": _serve(recommended, levels, parse_count, say),
             }
             if not args.no_policy_lever and not trained["ours"].cached:
                 ted = _model(POLICY_LEVER, configs.OURS, work, inputs, False, say, cache_dir=ours_cache)

@@ -50,10 +50,8 @@ def without_diet_transformer(config: dict) -> dict:
     return config
 
 
-def with_epochs_without_diet_transformer(epochs: int) -> Callable[[dict], dict]:
-    def change(config: dict) -> dict:
-        return without_diet_transformer(with_epochs(epochs)(config))
-    return change
+def diet_epochs(config: dict) -> int:
+    return int(_component(config, "DIETClassifier").get("epochs", 300))
 
 
 def with_ted_policy(config: dict) -> dict:
