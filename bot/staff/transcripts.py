@@ -1,41 +1,19 @@
-"""Conversations as Rasa stored them: the transcript of a lead, and questions left unanswered.
-
-Rasa's SQL tracker store writes one row per event to the `events` table of the same
-database (Rasa 3.6: id, sender_id, type_name, timestamp as epoch seconds,
-intent_name, action_name, data as the event's JSON). Rasa owns and creates that
-table on its first message, so it is declared here on its own metadata, never
-migrated, and may not exist yet.
-"""
+"""Conversations as Rasa stored them (`bot.conversation_log`): a lead's transcript, and
+questions the assistant left unanswered."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, inspect, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from bot.conversation_log import events_table_exists, load_event as _load, rasa_events
+
 FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")
-
-_rasa_metadata = MetaData()
-rasa_events = Table(
-    "events",
-    _rasa_metadata,
-    Column("id", Integer, primary_key=True),
-    Column("sender_id", String(255), nullable=False, index=True),
-    Column("type_name", String(255), nullable=False),
-    Column("timestamp", Float),
-    Column("intent_name", String(255)),
-    Column("action_name", String(255)),
-    Column("data", Text),
-)
-
-
-def events_table_exists(db: Session) -> bool:
-    return inspect(db.connection()).has_table("events")
 
 
 @dataclass(frozen=True)
@@ -67,14 +45,6 @@ def _event_time(timestamp: float | None) -> datetime | None:
         return datetime.fromtimestamp(float(timestamp), tz=timezone.utc)
     except (OverflowError, OSError, ValueError):
         return None
-
-
-def _load(data: str | None) -> dict:
-    try:
-        loaded = json.loads(data or "{}")
-    except ValueError:
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
 
 
 def _buttons(event: dict) -> tuple[Button, ...]:
