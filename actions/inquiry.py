@@ -26,6 +26,20 @@ def _text(tracker: Tracker) -> str:
     return tracker.latest_message.get("text") or ""
 
 
+def _recent_areas(tracker: Tracker, messages: int = 4) -> list[str]:
+    """Body areas named in the visitor's last few messages of this session, newest first."""
+    areas: list[str] = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started" or messages == 0:
+            break
+        if event.get("event") != "user":
+            continue
+        messages -= 1
+        entities = (event.get("parse_data") or {}).get("entities") or []
+        areas += [str(e["value"]) for e in entities if e.get("entity") == "body_area" and e.get("value")]
+    return areas
+
+
 def _cleared_form() -> list[EventType]:
     return [SlotSet(slot, None) for slot in inquiry.FORM_SLOTS] + [SlotSet("inquiry_failures", 0)]
 
@@ -37,9 +51,10 @@ class ActionStartInquiry(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         kind = inquiry.kind_for_intent(_intent(tracker))
         events = _cleared_form() + [SlotSet("inquiry_kind", kind)]
-        # An area named in the message that asked ("book me in for my knee") need not be asked again.
-        areas = [e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == "body_area"]
-        if areas and (area := inquiry.clean_area(str(areas[0]))):
+        # An area the visitor already named ("book me in for my knee", or "my knee hurts" a
+        # message earlier) need not be asked again; the read-back lets them change it.
+        area = next((inquiry.clean_area(value) for value in _recent_areas(tracker)), None)
+        if area:
             events.append(SlotSet("area_of_concern", area))
         dispatcher.utter_message(response=f"utter_inquiry_intro_{kind}")
         return events
@@ -138,7 +153,7 @@ class ValidateInquiryForm(FormValidationAction):
         intent = _intent(tracker)
         if intent in {"emergency", "stop"}:
             return {}
-        correction = inquiry.parse_correction(_text(tracker))
+        correction = inquiry.parse_correction(_text(tracker), tracker.current_slot_values())
         if intent == "affirm" and (correction is None or correction.asks_again):
             return {"details_confirmed": True}
         if correction is None and intent in inquiry.INTERJECTION_INTENTS:
@@ -150,7 +165,7 @@ class ValidateInquiryForm(FormValidationAction):
             return {"details_confirmed": True, "correction_requested": False}
         if value is None or tracker.get_slot("requested_slot") != "details_confirmed":
             return {}
-        correction = inquiry.parse_correction(_text(tracker))
+        correction = inquiry.parse_correction(_text(tracker), tracker.current_slot_values())
         if correction is None:
             return {"details_confirmed": None, "correction_requested": True}
         return {**correction.slots, "details_confirmed": None, "correction_requested": False}
@@ -191,6 +206,14 @@ def _consent_time(tracker: Tracker) -> datetime:
     return datetime.now(timezone.utc)
 
 
+async def _forget_inquiry(tracker: Tracker) -> None:
+    """A withdrawn inquiry leaves none of the visitor's details in the conversation log."""
+    try:
+        await asyncio.to_thread(services.conversation_log().forget_inquiry, tracker.sender_id)
+    except Exception as error:  # noqa: BLE001 - the visitor still gets an answer
+        log.error("Could not remove a withdrawn inquiry's details: %s", type(error).__name__)
+
+
 class ActionSubmitInquiry(Action):
     def name(self) -> str:
         return "action_submit_inquiry"
@@ -198,9 +221,11 @@ class ActionSubmitInquiry(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         slots = tracker.current_slot_values()
         if slots.get("consent") is not True:
+            await _forget_inquiry(tracker)
             dispatcher.utter_message(response="utter_no_consent")
             return _cleared_form()
         if slots.get("details_confirmed") is not True:
+            await _forget_inquiry(tracker)
             dispatcher.utter_message(response="utter_inquiry_stopped")
             return _cleared_form()
         insurance = slots.get("insurance")
@@ -235,5 +260,6 @@ class ActionCancelInquiry(Action):
         return "action_cancel_inquiry"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        await _forget_inquiry(tracker)
         dispatcher.utter_message(response="utter_inquiry_stopped")
         return [ActiveLoop(None), SlotSet("requested_slot", None)] + _cleared_form()

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, func, inspect, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+# The action that opens an inquiry: where a withdrawn inquiry's details begin.
+INQUIRY_START_ACTION = "action_start_inquiry"
 
 _rasa_metadata = MetaData()
 rasa_events = Table(
@@ -38,3 +41,75 @@ def load_event(data: str | None) -> dict:
     except ValueError:
         return {}
     return loaded if isinstance(loaded, dict) else {}
+
+
+# Slots that hold what a visitor told the inquiry about themselves.
+PERSONAL_SLOTS = frozenset(
+    {"lead_name", "contact", "contact_phone", "contact_email", "area_of_concern", "preferred_times", "insurance"}
+)
+REMOVED_TEXT = "[removed: this inquiry was not sent]"
+
+
+def _forgotten(type_name: str, event: dict) -> dict | None:
+    """The event with the visitor's details taken out, or None when it holds none."""
+    if type_name == "user":
+        parse_data = dict(event.get("parse_data") or {})
+        parse_data.update({"text": REMOVED_TEXT, "entities": []})
+        return {**event, "text": REMOVED_TEXT, "parse_data": parse_data}
+    if type_name == "bot" and event.get("text"):
+        # The read-back repeats every detail; the other questions are the same for everyone,
+        # but nothing the assistant said in the inquiry is needed once it is withdrawn.
+        return {**event, "text": REMOVED_TEXT, "data": {}}
+    if type_name == "slot" and event.get("name") in PERSONAL_SLOTS and event.get("value") is not None:
+        return {**event, "value": None}
+    return None
+
+
+class ConversationLog:
+    """Rasa's log of one database, for what our code must change in it."""
+
+    def __init__(self, session_factory: sessionmaker) -> None:
+        self._session_factory = session_factory
+
+    def forget_inquiry(self, sender_id: str) -> int:
+        """Take the visitor's details out of the conversation's latest inquiry; the rows changed.
+
+        From the message that started the inquiry on, what the visitor typed, what the
+        assistant said back and the slots holding details are blanked in place. Rows are
+        changed, never removed: Rasa appends a turn's events after the rows it already has.
+        """
+        with self._session_factory() as db:
+            if not events_table_exists(db):
+                return 0
+            started = db.scalar(
+                select(func.max(rasa_events.c.id)).where(
+                    rasa_events.c.sender_id == sender_id,
+                    rasa_events.c.type_name == "action",
+                    rasa_events.c.action_name == INQUIRY_START_ACTION,
+                )
+            )
+            if started is None:
+                return 0
+            asked = db.scalar(
+                select(func.max(rasa_events.c.id)).where(
+                    rasa_events.c.sender_id == sender_id,
+                    rasa_events.c.type_name == "user",
+                    rasa_events.c.id < started,
+                )
+            )
+            rows = db.execute(
+                select(rasa_events.c.id, rasa_events.c.type_name, rasa_events.c.data).where(
+                    rasa_events.c.sender_id == sender_id,
+                    rasa_events.c.id >= (asked if asked is not None else started),
+                    rasa_events.c.type_name.in_(("user", "bot", "slot")),
+                )
+            ).all()
+            changed = 0
+            for row in rows:
+                forgotten = _forgotten(row.type_name, load_event(row.data))
+                if forgotten is None:
+                    continue
+                db.execute(update(rasa_events).where(rasa_events.c.id == row.id).values(data=json.dumps(forgotten)))
+                changed += 1
+            db.commit()
+        return changed

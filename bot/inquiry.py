@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.areas import canonical_area, find_area
@@ -94,10 +94,17 @@ def parse_contact(text: str) -> ContactDetails:
     return ContactDetails(phone=find_phone(text), email=find_email(text))
 
 
+# Replies that answer "which area?" with no area at all.
+_NON_ANSWERS = {"no", "yes", "ok", "okay", "idk", "dunno", "not sure", "i don't know", "i dont know", "none",
+                "nothing", "n/a", "na", "skip", "?"}
+
+
 def clean_area(text: str) -> str | None:
     """Canonical area when the answer is just an area, else the visitor's own words."""
     candidate = " ".join(text.split()).strip(" .,!;:")
     if len(candidate) < 2 or len(candidate) > 200 or not re.search(r"[A-Za-z]", candidate):
+        return None
+    if candidate.lower() in _NON_ANSWERS or candidate.endswith("?"):
         return None
     return canonical_area(candidate) or candidate
 
@@ -140,47 +147,83 @@ _FIELD_WORDS = {
     "insurance": ("insurance", "insurer", "plan"),
 }
 _CHANGE_NAME = re.compile(
-    r"(?:my name is|name is|name's|call me|change (?:the |my )?name to|name should be|it's)\s+(.+)$",
+    r"(?:my name is|name is|name's|call me|change (?:the |my )?name to|name should be|"
+    r"(?:it's |its |it is )?spel(?:led|t))\s+(.+)$",
     re.IGNORECASE,
 )
 _CHANGE_TIMES = re.compile(
     r"(?:times? (?:is|are|should be|to)|change (?:the |my )?times? to|make it|prefer)\s+(.+)$",
     re.IGNORECASE,
 )
+# "it's weekends", "actually friday afternoons": a new time said without naming the detail.
+_TIME_WORDS = re.compile(
+    r"\b(?:mon|tues?|wed|thu|thurs|fri|sat|sun)(?:day|days|s)?\b|\b(?:week ?days?|week ?ends?|mornings?|"
+    r"afternoons?|evenings?|noon|lunch ?time|any ?time|am|pm|\d{1,2}(?::\d\d)? ?(?:am|pm|o'clock))\b",
+    re.IGNORECASE,
+)
+# "Margaret not Maggie": the part before "not" is the new value.
+_NOT_THAT = re.compile(r"\s*,?\s+(?:not|instead of|rather than)\s+(.+)$", re.IGNORECASE)
 
 
-def parse_correction(text: str) -> Correction | None:
+def _split_not(text: str) -> tuple[str, str | None]:
+    match = _NOT_THAT.search(text)
+    if match is None:
+        return text, None
+    return text[: match.start()], match.group(1).strip(" .,!;:\"'")
+
+
+def _corrected_name(value: str, current: str | None) -> str | None:
+    new, old = _split_not(value)
+    name = clean_name(new)
+    if name is None:
+        return None
+    # "spelled Lopes not Lopez" changes one word of the name given earlier.
+    if old and current and len(name.split()) == 1:
+        words = current.split()
+        if old.lower() in (word.lower() for word in words):
+            return " ".join(name if word.lower() == old.lower() else word for word in words)
+    return name
+
+
+def parse_correction(text: str, current: dict | None = None) -> Correction | None:
     """The change a read-back answer asks for, or None when it names nothing to change.
 
-    "actually my number is 804 555 0188" changes the contact at once; "the name" clears
-    the name so the form asks for it again.
+    `current` holds the slots as read back. "actually my number is 804 555 0188" replaces
+    the contact details at once; "it's my knee, not my hip" changes the area; "the name"
+    clears the name so the form asks for it again.
     """
+    current = current or {}
     contact = parse_contact(text)
     if contact.found:
-        slots = {"contact": text.strip()}
-        if contact.phone:
-            slots["contact_phone"] = contact.phone
-        if contact.email:
-            slots["contact_email"] = contact.email
-        return Correction(slots=slots)
+        # The new answer to "phone or email?" replaces the old one whole.
+        return Correction(slots={"contact": text.strip(), "contact_phone": contact.phone,
+                                 "contact_email": contact.email})
     name_match = _CHANGE_NAME.search(text)
-    if name_match and (name := clean_name(name_match.group(1))):
+    if name_match and (name := _corrected_name(name_match.group(1), current.get("lead_name"))):
         return Correction(slots={"lead_name": name})
     times_match = _CHANGE_TIMES.search(text)
-    if times_match and (times := clean_times(times_match.group(1))):
+    if times_match and (times := clean_times(_split_not(times_match.group(1))[0])):
         return Correction(slots={"preferred_times": times})
+    wanted, _ = _split_not(text)
+    area = find_area(wanted)
+    if area:
+        return Correction(slots={"area_of_concern": area})
+    if _TIME_WORDS.search(wanted):
+        said = re.sub(r"^(?:actually|sorry|no)?[ ,]*(?:it's|its|it is)?\s*", "", wanted, flags=re.I)
+        times = clean_times(re.sub(r"\s+instead$", "", said, flags=re.I))
+        if times:
+            return Correction(slots={"preferred_times": times})
     lowered = text.lower()
     words = set(re.findall(r"[a-z-]+", lowered))
-    named = [slot for slot, keys in _FIELD_WORDS.items() if any(k in words or (" " in k and k in lowered) for k in keys)]
+    fields = {slot: keys for slot, keys in _FIELD_WORDS.items()
+              if slot != "insurance" or current.get("inquiry_kind") == "cost"}
+    named = [slot for slot, keys in fields.items() if any(k in words or (" " in k and k in lowered) for k in keys)]
     if len(named) == 1:
         slot = named[0]
         cleared = {slot: None}
         if slot == "contact":
             cleared.update({"contact_phone": None, "contact_email": None})
         return Correction(slots=cleared, asks_again=True)
-    area = find_area(text)
-    if area:
-        return Correction(slots={"area_of_concern": area})
     return None
 
 
@@ -220,10 +263,11 @@ def _describe_hours(hours: OpeningHours) -> str:
     else:
         day_text = ", ".join(names[d] for d in days)
 
-    def clock(t) -> str:
-        return t.strftime("%I:%M %p").lstrip("0").replace(":00 ", " ")
+    return f"{day_text}, {_clock(hours.opens)} to {_clock(hours.closes)}"
 
-    return f"{day_text}, {clock(hours.opens)} to {clock(hours.closes)}"
+
+def _clock(moment: time) -> str:
+    return moment.strftime("%I:%M %p").lstrip("0").replace(":00 ", " ")
 
 
 def next_open(hours: OpeningHours, moment: datetime) -> datetime:
@@ -249,9 +293,15 @@ def next_steps_message(settings: Settings, first_name: str, now: datetime | None
             f"costs, coverage and times. For anything urgent, call {settings.clinic_phone}."
         )
     reopening = next_open(hours, local)
+    if reopening.date() == local.date():
+        when = f"once we open at {_clock(reopening.time())} today"
+    elif reopening.date() == (local + timedelta(days=1)).date():
+        when = f"once we reopen tomorrow ({reopening.strftime('%A')})"
+    else:
+        when = f"once we reopen on {reopening.strftime('%A')}"
     return (
         f"{greeting} We're closed right now (our hours are {_describe_hours(hours)}), so staff will "
-        f"contact you within one business day once we reopen on {reopening.strftime('%A')}. "
+        f"contact you within one business day {when}. "
         f"For a medical emergency, call 911."
     )
 

@@ -6,10 +6,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
 from bot import inquiry
-from bot.areas import canonical_area, find_area
-from bot.settings import Settings
+from bot.areas import canonical_area, canonical_areas, find_area
+from bot.settings import PROJECT_ROOT, Settings
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -85,8 +86,48 @@ def test_corrections_at_the_read_back(text, slots):
         assert correction.slots[key] == value
 
 
-def test_a_plain_no_names_nothing_to_change():
-    assert inquiry.parse_correction("no") is None
+@pytest.mark.parametrize(
+    "text, slots",
+    [
+        ("actually it's my knee", {"area_of_concern": "Knee"}),
+        ("it's my hip not my knee", {"area_of_concern": "Hip"}),
+        ("actually it's weekends", {"preferred_times": "weekends"}),
+        ("friday afternoons instead", {"preferred_times": "friday afternoons"}),
+        ("the name should be Margaret not Maggie", {"lead_name": "Margaret Lopez"}),
+        ("it's spelled Lopes not Lopez", {"lead_name": "Maggie Lopes"}),
+        ("actually email me at sam@example.org", {"contact_email": "sam@example.org", "contact_phone": None}),
+    ],
+)
+def test_corrections_change_the_detail_meant_and_only_that(text, slots):
+    read_back = {"lead_name": "Maggie Lopez", "contact_phone": "+18045550134", "area_of_concern": "Hip",
+                 "inquiry_kind": "appointment"}
+    correction = inquiry.parse_correction(text, read_back)
+    assert correction is not None and not correction.asks_again
+    assert {key: correction.slots.get(key) for key in slots} == slots
+    assert set(correction.slots) <= set(slots) | {"contact"}
+
+
+def test_insurance_can_be_changed_only_where_it_was_asked():
+    assert inquiry.parse_correction("insurance", {"inquiry_kind": "cost"}).slots == {"insurance": None}
+    assert inquiry.parse_correction("insurance", {"inquiry_kind": "appointment"}) is None
+
+
+@pytest.mark.parametrize("text", ["no", "yes that's fine", "actually it's fine"])
+def test_answers_naming_nothing_to_change(text):
+    assert inquiry.parse_correction(text, {"lead_name": "Jo"}) is None
+
+
+@pytest.mark.parametrize("answer", ["no", "idk", "not sure", "?", "which areas do you treat?"])
+def test_non_answers_are_not_an_area(answer):
+    assert inquiry.clean_area(answer) is None
+
+
+def test_every_area_button_is_an_area_staff_see():
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+    buttons = domain["responses"]["utter_ask_area_of_concern"][0]["buttons"]
+    assert buttons
+    for button in buttons:
+        assert canonical_area(button["payload"]) in canonical_areas(), button
 
 
 def test_the_read_back_lists_only_what_applies():
@@ -109,10 +150,22 @@ def test_after_hours_the_message_says_when_the_clinic_reopens():
     assert "reopen on Monday" in message
 
 
+def test_before_opening_the_message_says_today():
+    tuesday_early = datetime(2026, 11, 24, 6, 45, tzinfo=NEW_YORK)
+    message = inquiry.next_steps_message(Settings(), "Maria", now=tuesday_early)
+    assert "once we open at 8 AM today" in message
+
+
+def test_after_closing_on_a_weekday_the_message_says_tomorrow():
+    monday_evening = datetime(2026, 11, 23, 18, 0, tzinfo=NEW_YORK)
+    message = inquiry.next_steps_message(Settings(), "Maria", now=monday_evening)
+    assert "once we reopen tomorrow (Tuesday)" in message
+
+
 def test_opening_hours_come_from_settings():
     settings = Settings.from_env({"CLINIC_OPEN_DAYS": "mon,wed", "CLINIC_OPEN_HOURS": "12:00-18:30"})
     wednesday_noon = datetime(2026, 11, 25, 12, 15, tzinfo=NEW_YORK)
     tuesday_noon = datetime(2026, 11, 24, 12, 15, tzinfo=NEW_YORK)
     assert "closed" not in inquiry.next_steps_message(settings, "Jo", now=wednesday_noon)
     closed = inquiry.next_steps_message(settings, "Jo", now=tuesday_noon)
-    assert "Monday, Wednesday, 12 PM to 6:30 PM" in closed and "reopen on Wednesday" in closed
+    assert "Monday, Wednesday, 12 PM to 6:30 PM" in closed and "reopen tomorrow (Wednesday)" in closed

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 import yaml
@@ -23,6 +24,7 @@ from bot import services
 from bot.db import make_engine, make_session_factory, upgrade_database
 from bot.leads.models import Lead
 from bot.settings import PROJECT_ROOT, Settings
+from tests.staff import rasa_events as rasa
 
 
 @pytest.fixture(scope="module")
@@ -36,13 +38,11 @@ def database(tmp_path, monkeypatch) -> Settings:
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     monkeypatch.setenv("CLINIC_OPEN_DAYS", "mon-sun")
     monkeypatch.setenv("CLINIC_OPEN_HOURS", "00:00-23:59")
-    services.settings.cache_clear()
-    services.lead_store.cache_clear()
+    services.reset()
     settings = Settings.from_env()
     upgrade_database(make_engine(settings))
     yield settings
-    services.settings.cache_clear()
-    services.lead_store.cache_clear()
+    services.reset()
 
 
 def make_tracker(
@@ -297,21 +297,65 @@ async def test_without_consent_nothing_is_stored(domain, database):
 
 async def test_a_database_failure_tells_the_visitor_and_logs_no_personal_details(domain, tmp_path, monkeypatch, caplog):
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "not-migrated"))
-    services.settings.cache_clear()
-    services.lead_store.cache_clear()
+    services.reset()
     caplog.set_level(logging.DEBUG)
     try:
         _, messages = await submit(domain, FILLED)
     finally:
-        services.settings.cache_clear()
-        services.lead_store.cache_clear()
+        services.reset()
     assert messages[0]["response"] == "utter_inquiry_failed"
     assert "Maria" not in caplog.text and "5550134" not in caplog.text and "Lower back" not in caplog.text
 
 
-async def test_stop_leaves_the_form_and_forgets_the_details(domain):
+def logged_inquiry(settings: Settings, sender: str) -> Callable[[], str]:
+    """Rasa's log of `sender` filling in the form; returns a reader of what the log holds then."""
+    engine = make_engine(settings)
+    rasa.create_events_table(engine)
+    rasa.insert_events(engine, sender, [
+        rasa.user("how much is a visit", "inquire_cost", 1_700_000_000.0),
+        rasa.action("action_start_inquiry", 1_700_000_001.0),
+        rasa.user("Maria Lopez", "inform", 1_700_000_010.0),
+        rasa.slot("lead_name", "Maria Lopez", 1_700_000_010.5),
+        rasa.user("804-555-0134", "inform", 1_700_000_020.0),
+        rasa.slot("contact_phone", "+18045550134", 1_700_000_020.5),
+    ])
+
+    def stored() -> str:
+        with engine.connect() as connection:
+            return json.dumps(list(connection.scalars(
+                select(rasa.EVENTS.c.data).where(rasa.EVENTS.c.sender_id == sender))))
+    return stored
+
+
+async def test_stop_leaves_the_form_and_forgets_the_details(domain, database):
+    log = logged_inquiry(database, "visitor-1")
     dispatcher = CollectingDispatcher()
     events = await ActionCancelInquiry().run(dispatcher, make_tracker(slots=FILLED), domain)
     assert ActiveLoop(None) in events
     assert SlotSet("lead_name", None) in events
     assert dispatcher.messages[0]["response"] == "utter_inquiry_stopped"
+    assert "Maria" not in log() and "555" not in log()
+    assert stored_leads(database) == []
+
+
+async def test_without_consent_the_details_leave_the_conversation_log_too(domain, database):
+    log = logged_inquiry(database, "visitor-1")
+    await submit(domain, {**FILLED, "consent": False})
+    assert "Maria" not in log() and "555" not in log()
+
+
+async def test_an_area_named_a_message_earlier_is_not_asked_again(domain):
+    earlier = {"event": "user", "text": "my knee hurts when I climb stairs",
+               "parse_data": {"intent": {"name": "faq"}, "entities": [{"entity": "body_area", "value": "knee"}]}}
+    tracker = make_tracker(intent="inquire_cost", text="how much does a visit cost", extra_events=[earlier])
+    events = await ActionStartInquiry().run(CollectingDispatcher(), tracker, domain)
+    assert as_dict(events)["area_of_concern"] == "Knee"
+
+
+async def test_an_area_from_an_earlier_session_is_not_carried_over(domain):
+    earlier = {"event": "user", "text": "my knee hurts",
+               "parse_data": {"intent": {"name": "faq"}, "entities": [{"entity": "body_area", "value": "knee"}]}}
+    tracker = make_tracker(intent="inquire_cost", text="how much does a visit cost",
+                           extra_events=[earlier, {"event": "session_started"}])
+    events = await ActionStartInquiry().run(CollectingDispatcher(), tracker, domain)
+    assert as_dict(events).get("area_of_concern") is None
