@@ -24,12 +24,17 @@ from bot.web.keys import HTTP_CLIENT, SETTINGS
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 1000
-# A message of 1,000 characters escaped as \uXXXX, plus the sender id and the JSON around them.
-MAX_BODY_BYTES = 8 * 1024
+# A message of 1,000 characters each escaped as \uXXXX\uXXXX (12 bytes: what json.dumps writes for
+# an emoji), plus the sender id and the JSON around them.
+MAX_BODY_BYTES = 16 * 1024
 SENDER_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
 # A server that does not accept the connection quickly is treated as down, so the next one is tried.
 CONNECT_TIMEOUT_SECONDS = 3.0
 UNAVAILABLE_MESSAGE = "The assistant is unavailable right now. Please call the clinic."
+TOO_LARGE_MESSAGE = (
+    f"The request is too large (over {MAX_BODY_BYTES:,} bytes). A message can have at most "
+    f"{MAX_MESSAGE_CHARS:,} characters."
+)
 
 
 class ChatRequestError(ValueError):
@@ -54,15 +59,15 @@ def json_error(status: int, message: str, **extra: Any) -> web.Response:
     return web.json_response({"error": message, **extra}, status=status, headers={"Cache-Control": "no-store"})
 
 
-async def read_body(request: web.Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The request body, refused past `limit` bytes without reading the rest."""
-    if request.content_length is not None and request.content_length > limit:
-        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+async def read_body(request: web.Request) -> bytes:
+    """The request body, refused past MAX_BODY_BYTES without reading the rest."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise ChatRequestError(TOO_LARGE_MESSAGE)
     body = bytearray()
-    while chunk := await request.content.read(limit + 1 - len(body)):
+    while chunk := await request.content.read(MAX_BODY_BYTES + 1 - len(body)):
         body += chunk
-        if len(body) > limit:
-            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
+        if len(body) > MAX_BODY_BYTES:
+            raise ChatRequestError(TOO_LARGE_MESSAGE)
     return bytes(body)
 
 
@@ -168,12 +173,9 @@ async def relay(
 
 async def chat(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
+    # The product contract: every request that is not a chat message gets 400, oversized ones too.
     try:
-        body = await read_body(request)
-    except web.HTTPRequestEntityTooLarge:
-        return json_error(413, f"The request is larger than {MAX_BODY_BYTES:,} bytes.")
-    try:
-        message = parse_chat_request(body)
+        message = parse_chat_request(await read_body(request))
     except ChatRequestError as error:
         return json_error(400, str(error))
     try:

@@ -17,11 +17,14 @@ HEALTH_TIMEOUT_SECONDS = 3.0
 # The widget waits a little longer than the relay, so the relay's own answer (the
 # phone-number message) arrives before the widget gives up.
 WIDGET_GRACE_SECONDS = 5.0
+# The buttons of `utter_greet` in domain.yml, word for word: the NLU model is trained on what
+# they send, so other wording could land on another intent. Copied rather than read from
+# domain.yml, which the web app's image does not contain; tests/web/test_pages.py compares them.
 GREETING_TOPICS = (
     ("What is a DEXA scan?", "What is a DEXA scan?"),
-    ("Calcium supplements", "Should I take calcium carbonate or calcium citrate?"),
-    ("Safe exercises", "Which exercises are safe for osteoporosis?"),
-    ("Cost & availability", "How much does a visit cost?"),
+    ("Calcium supplements", "Which calcium supplement is better, carbonate or citrate?"),
+    ("Safe exercises", "What are the best exercises for osteoporosis?"),
+    ("Cost & availability", "/inquire_cost"),
 )
 
 

@@ -12,8 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
 from aiohttp import web
 
+from bot.settings import PROJECT_ROOT
 from tests.fixtures import free_port
 
 # Rasa's REST channel answers with a list of messages, each carrying recipient_id.
@@ -21,6 +23,15 @@ DEXA_ANSWER = (
     "A DEXA scan (Dual Energy X-ray Absorptiometry) is the bone density test.\n"
     "It passes a low dose of x-rays through your tissues and measures how much they absorb."
 )
+
+
+def domain_greeting_buttons() -> list[dict[str, str]]:
+    """The buttons of `utter_greet` in domain.yml, which the widget's greeting must offer too."""
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    return [
+        {"title": button["title"], "payload": button["payload"]}
+        for button in domain["responses"]["utter_greet"][0]["buttons"]
+    ]
 
 
 def closed_url() -> str:

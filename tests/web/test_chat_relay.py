@@ -113,13 +113,41 @@ async def test_bad_requests_get_400_and_never_reach_rasa(client, rasa, body, err
     assert rasa.received == []
 
 
-async def test_an_oversized_body_is_refused_before_rasa(client, rasa):
+async def test_1000_emoji_escaped_by_json_dumps_are_relayed(client, rasa):
+    text = "\N{GRINNING FACE}" * 1000
+    body = json.dumps({"sender_id": SENDER, "message": text}).encode()
+    assert body.isascii() and len(body) > 12_000  # each one written as \ud83d\ude00
+
+    response = await client.post("/api/chat", data=body, headers={"Content-Type": "application/json"})
+
+    assert response.status == 200
+    assert rasa.messages == [text]
+
+
+async def test_an_oversized_body_gets_400_and_never_reaches_rasa(client, rasa):
     body = json.dumps({"sender_id": SENDER, "message": "x" * (MAX_BODY_BYTES * 2)}).encode()
 
     response = await client.post("/api/chat", data=body, headers={"Content-Type": "application/json"})
 
-    assert response.status == 413
-    assert "larger than" in (await response.json())["error"]
+    assert response.status == 400
+    assert "too large" in (await response.json())["error"]
+    assert rasa.received == []
+
+
+async def test_a_huge_declared_body_is_refused_without_waiting_for_it(client, rasa):
+    reader, writer = await asyncio.open_connection(client.server.host, client.server.port)
+    try:
+        writer.write(
+            b"POST /api/chat HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100000000\r\n\r\n" + b'{"sender_id": "visitor-0123456789", "message": "'
+        )
+        await writer.drain()
+        # The rest of the 100 MB never comes: an answer at all shows the body was not awaited.
+        status_line = await asyncio.wait_for(reader.readline(), timeout=5)
+    finally:
+        writer.close()
+
+    assert status_line.split()[1] == b"400"
     assert rasa.received == []
 
 
@@ -132,7 +160,8 @@ async def test_an_oversized_chunked_body_is_refused_before_rasa(client, rasa):
 
     response = await client.post("/api/chat", data=chunks(), headers={"Content-Type": "application/json"})
 
-    assert response.status == 413
+    assert response.status == 400
+    assert "too large" in (await response.json())["error"]
     assert rasa.received == []
 
 

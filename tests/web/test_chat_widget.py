@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from bot.settings import Settings
 from bot.web.app import create_app
-from tests.web.stand_ins import StandInRasa, closed_url
+from tests.web.stand_ins import StandInRasa, closed_url, domain_greeting_buttons
 
 pytestmark = pytest.mark.browser
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 667}
 PHONE_MESSAGE = re.compile(r"not answering right now\. Please call us at \(804\) 493-3256")
+LAUNCHER_NAME = "Ask us a question: chat with the clinic's assistant"
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +67,13 @@ def send(page: Page, text: str) -> None:
     page.get_by_label("Your message").press("Enter")
 
 
+def wait_until(condition, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
 def test_the_page_reads_like_the_clinics_article(page, site):
     page.goto(site)
 
@@ -85,25 +94,24 @@ def test_the_launcher_opens_the_greeting_without_asking_rasa(page, site, stand_i
 
     expect(dialog.get_by_role("log")).to_contain_text("I can answer questions about osteoporosis")
     topics = dialog.get_by_role("group", name="Suggested replies").get_by_role("button")
-    expect(topics).to_have_text(["What is a DEXA scan?", "Calcium supplements", "Safe exercises", "Cost & availability"])
+    expect(topics).to_have_text([button["title"] for button in domain_greeting_buttons()])
     expect(page.get_by_label("Your message")).to_be_focused()
     assert stand_in.received == []
 
 
 def test_a_quick_reply_sends_its_payload_and_shows_its_title(page, site, stand_in):
+    first, chosen = domain_greeting_buttons()[:2]
     page.goto(site)
     dialog = open_chat(page)
 
-    dialog.get_by_role("button", name="Calcium supplements").click()
+    dialog.get_by_role("button", name=chosen["title"], exact=True).click()
 
-    expect(bubbles(page, "user")).to_have_text(["Calcium supplements"])
-    expect(bubbles(page, "bot").last).to_have_text(
-        "rasa heard: Should I take calcium carbonate or calcium citrate?"
-    )
-    assert stand_in.messages == ["Should I take calcium carbonate or calcium citrate?"]
+    expect(bubbles(page, "user")).to_have_text([chosen["title"]])
+    expect(bubbles(page, "bot").last).to_have_text(f"rasa heard: {chosen['payload']}")
+    assert stand_in.messages == [chosen["payload"]]
     # Used quick replies cannot be sent again.
-    expect(dialog.get_by_role("button", name="What is a DEXA scan?")).to_be_disabled()
-    expect(dialog.get_by_role("button", name="Calcium supplements")).to_be_disabled()
+    expect(dialog.get_by_role("button", name=first["title"], exact=True)).to_be_disabled()
+    expect(dialog.get_by_role("button", name=chosen["title"], exact=True)).to_be_disabled()
 
 
 def test_buttons_under_an_answer_send_their_payload(page, site, stand_in):
@@ -141,12 +149,27 @@ def test_the_whole_conversation_works_from_the_keyboard(page, site, stand_in):
     expect(page.get_by_role("button", name="T-score and Z-score")).to_be_focused()
     page.keyboard.press("Enter")
     expect(bubbles(page, "user").last).to_have_text("T-score and Z-score")
+    # The chosen button is disabled, so focus moves on to where the visitor types next.
+    expect(page.get_by_label("Your message")).to_be_focused()
 
-    page.get_by_label("Your message").focus()
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_be_hidden()
     expect(page.locator("#chat-launcher")).to_be_focused()
     assert stand_in.messages == ["what is a dexa scan", "What do T-score and Z-score mean?"]
+
+
+def test_the_launcher_keeps_its_name_while_the_chat_is_open(page, site):
+    page.goto(site)
+    launcher = page.get_by_role("button", name=LAUNCHER_NAME, exact=True)
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+
+    launcher.click()
+
+    expect(page.get_by_role("dialog")).to_be_visible()
+    expect(launcher).to_have_attribute("aria-expanded", "true")
+    launcher.click()
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(launcher).to_be_focused()
 
 
 def test_shift_enter_starts_a_new_line_instead_of_sending(page, site, stand_in):
@@ -242,6 +265,54 @@ def test_an_unreachable_assistant_gives_the_phone_number(page, offline_site):
     expect(answer.get_by_role("link", name="(804) 493-3256")).to_have_attribute("href", "tel:+18044933256")
     expect(page.get_by_role("status")).to_be_hidden()
     expect(page.get_by_label("Your message")).to_be_enabled()
+
+
+def test_an_answer_with_nothing_in_it_asks_to_rephrase(page, site, server_thread, stand_in):
+    server_thread.call(lambda: setattr(stand_in, "reply", lambda sender, message: []))
+    page.goto(site)
+    open_chat(page)
+
+    send(page, "hmm")
+
+    answer = bubbles(page, "bot").last
+    expect(answer).to_have_text("Sorry, I didn't catch that. You can rephrase, or call us at (804) 493-3256.")
+    expect(answer.get_by_role("link", name="(804) 493-3256")).to_have_attribute("href", "tel:+18044933256")
+    expect(page.get_by_role("status")).to_be_hidden()
+    assert stand_in.messages == ["hmm"]
+
+
+def test_a_web_app_that_never_answers_gives_the_phone_number_at_the_widgets_timeout(
+    page, site, server_thread, stand_in
+):
+    held = asyncio.Event()
+    server_thread.call(lambda: setattr(stand_in, "hold", held))
+    # A fake clock runs the widget's own timer to its end in no time, while the held
+    # request keeps both the stand-in and the relay (whose timeout is real time) waiting.
+    page.clock.install()
+    page.goto(site)
+    timeout_ms = page.evaluate("JSON.parse(document.getElementById('chat-config').textContent).timeoutMs")
+    open_chat(page)
+    typing = page.get_by_role("status")
+    try:
+        send(page, "first try")
+        expect(typing).to_be_visible()
+        wait_until(lambda: server_thread.call(lambda: list(stand_in.messages)) == ["first try"])
+        page.clock.run_for(timeout_ms - 1000)
+        expect(typing).to_be_visible()
+        expect(bubbles(page, "bot")).to_have_count(1)  # the greeting alone
+
+        page.clock.run_for(2000)
+
+        expect(bubbles(page, "bot").last).to_have_text(PHONE_MESSAGE)
+        expect(typing).to_be_hidden()
+    finally:
+        server_thread.call(held.set)
+    server_thread.call(stand_in.reset)
+    send(page, "second try")
+    expect(bubbles(page, "bot").last).to_have_text("rasa heard: second try")
+    # The late answer to the abandoned request never shows up.
+    expect(bubbles(page, "bot")).to_have_count(3)
+    assert stand_in.messages == ["second try"]
 
 
 def test_a_failing_assistant_gives_the_phone_number(page, site, stand_in):

@@ -92,6 +92,10 @@
         "Sorry, the chat is not answering right now. Please call us at "));
       bubble.appendChild(phoneLink());
       bubble.appendChild(document.createTextNode(" and we'll be glad to help."));
+    } else if (message.kind === "unheard") {
+      bubble.appendChild(document.createTextNode("Sorry, I didn't catch that. You can rephrase, or call us at "));
+      bubble.appendChild(phoneLink());
+      bubble.appendChild(document.createTextNode("."));
     } else {
       bubble.appendChild(document.createTextNode(message.text));
     }
@@ -161,12 +165,14 @@
   }
 
   function retireButtons() {
+    var hadFocus = false;
     state.messages.forEach(function (message, index) {
       if (message.buttons && message.buttons.length && !message.used) {
         message.used = true;
         var node = log.querySelector('[data-index="' + index + '"]');
         if (node) {
           node.querySelectorAll(".chat-button").forEach(function (button, buttonIndex) {
+            hadFocus = hadFocus || document.activeElement === button;
             button.disabled = true;
             if (message.chosen === buttonIndex) {
               button.classList.add("chosen");
@@ -175,6 +181,10 @@
         }
       }
     });
+    // A disabled button drops focus to <body>, outside the panel, where Escape and Tab no longer reach the chat.
+    if (hadFocus) {
+      input.focus();
+    }
   }
 
   function setPending(value) {
@@ -243,7 +253,8 @@
           });
           first = first || node;
         });
-        return first;
+        // Rasa may have nothing to say; silence would look like the chat had stopped working.
+        return first || appendMessage({ from: "bot", kind: "unheard" });
       }
       if (result.status >= 400 && result.status < 500 && result.body && result.body.error) {
         return appendMessage({ from: "bot", kind: "error", text: "Sorry, that message could not be sent. " + result.body.error });
