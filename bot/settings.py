@@ -149,6 +149,12 @@ class Settings:
         data_dir = Path(env.get("DATA_DIR", "").strip() or PROJECT_ROOT / "var")
         rasa_urls = _list(env, "RASA_URLS") or _list(env, "RASA_URL", cls.rasa_urls)
         shown_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
+        staff_idle_minutes = _int(env, "STAFF_IDLE_MINUTES", cls.staff_idle_minutes)
+        if staff_idle_minutes < 1:
+            raise SettingsError(
+                "STAFF_IDLE_MINUTES must be at least 1 (the minutes without activity before staff "
+                f"are signed out), not {staff_idle_minutes}"
+            )
         return cls(
             host=host,
             port=port,
@@ -177,7 +183,7 @@ class Settings:
             webhook_url=env.get("WEBHOOK_URL", "").strip(),
             outbox_poll_seconds=float(_int(env, "OUTBOX_POLL_SECONDS", 5)),
             session_secret=env.get("SESSION_SECRET", ""),
-            staff_idle_minutes=_int(env, "STAFF_IDLE_MINUTES", cls.staff_idle_minutes),
+            staff_idle_minutes=staff_idle_minutes,
             cookie_secure=_bool(
                 env, "COOKIE_SECURE", (env.get("PUBLIC_URL", "").strip().startswith("https://"))
             ),

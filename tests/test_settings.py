@@ -36,6 +36,11 @@ def test_environment_overrides():
     assert (settings.opening_hours.opens, settings.opening_hours.closes) == (time(7, 30), time(19, 0))
 
 
+def test_staff_idle_minutes_of_one_or_more_are_accepted():
+    assert Settings.from_env({"STAFF_IDLE_MINUTES": "1"}).staff_idle_minutes == 1
+    assert Settings.from_env({}).staff_idle_minutes == 30
+
+
 def test_https_public_url_makes_cookies_secure():
     assert Settings.from_env({"PUBLIC_URL": "https://clinic.example"}).cookie_secure is True
     assert Settings.from_env({}).cookie_secure is False
@@ -49,6 +54,8 @@ def test_https_public_url_makes_cookies_secure():
         ({"CLINIC_OPEN_DAYS": "mon-funday"}, "CLINIC_OPEN_DAYS has an unknown day"),
         ({"CLINIC_OPEN_HOURS": "9 to 5"}, "CLINIC_OPEN_HOURS must look like 08:00-17:00"),
         ({"CLINIC_OPEN_HOURS": "17:00-08:00"}, "must close after it opens"),
+        ({"STAFF_IDLE_MINUTES": "0"}, "STAFF_IDLE_MINUTES must be at least 1"),
+        ({"STAFF_IDLE_MINUTES": "-5"}, "STAFF_IDLE_MINUTES must be at least 1"),
     ],
 )
 def test_bad_values_are_named_in_the_error(env, message):

@@ -13,6 +13,11 @@ Throttling policy (per account, see `ThrottlePolicy`):
   signed in to that account, not the colleague at their usual desk or tablet.
 * A successful sign-in clears the counters; resetting the password from the command
   line clears any lock at once.
+* A disabled account is throttled the same way; only its right password is told that
+  it is disabled.
+* Attempts sent at once must not all be checked against the same count: the web app
+  takes them one at a time per account, and each failure is added in the database
+  itself (`record_failure`), for web app processes sharing it.
 
 Sessions: the encrypted cookie (aiohttp-session) carries a random token; the server
 keeps its SHA-256 digest with the last time it was used. A session idle for longer
@@ -32,7 +37,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, case, delete, func, literal, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.staff import accounts, audit
@@ -85,16 +90,40 @@ def blocked_until(state: ThrottleState, now: datetime, policy: ThrottlePolicy) -
     return None
 
 
-def record_failure(state: ThrottleState, now: datetime, policy: ThrottlePolicy) -> bool:
-    """Count a failed attempt; True when this one locked sign-in."""
-    failures = current_failures(state, now, policy) + 1
-    state.failed_logins = failures
-    state.last_failed_at = now
-    state.locked_until = None
-    if failures >= policy.lock_after:
-        state.locked_until = now + policy.lock_for
-        return True
-    return False
+def record_failure(
+    db: Session, state: StaffAccount | StaffDevice, now: datetime, policy: ThrottlePolicy
+) -> tuple[bool, datetime | None]:
+    """Count a failed attempt on the account or device: whether this one locked sign-in,
+    and until when sign-in is locked.
+
+    One UPDATE computes the count from the stored one: attempts checked at the same
+    moment (by other processes) each add theirs instead of all writing the same number.
+    The row is not touched while a lock set meanwhile lasts, so a lock is never extended.
+    """
+    model = type(state)
+    if isinstance(state, StaffAccount):
+        key = StaffAccount.id == state.id
+    else:
+        key = StaffDevice.token_digest == state.token_digest
+    lock_over = and_(model.locked_until.is_not(None), model.locked_until <= now)
+    forgotten = and_(model.last_failed_at.is_not(None), model.last_failed_at <= now - policy.forget_after)
+    failures = case((or_(lock_over, forgotten), 0), else_=func.coalesce(model.failed_logins, 0)) + 1
+    lock_end = literal(now + policy.lock_for, model.locked_until.type)
+    row = db.execute(
+        update(model)
+        .where(key, or_(model.locked_until.is_(None), model.locked_until <= now))
+        .values(
+            failed_logins=failures,
+            last_failed_at=now,
+            locked_until=case((failures >= policy.lock_after, lock_end), else_=null()),
+        )
+        .returning(model.locked_until)
+        .execution_options(synchronize_session="fetch")
+    ).one_or_none()
+    if row is None:
+        db.refresh(state)
+        return False, state.locked_until
+    return row.locked_until is not None, row.locked_until
 
 
 def record_success(state: ThrottleState) -> None:
@@ -161,19 +190,16 @@ def sign_in(
     if account is None:
         verify_password(None, password)
         return SignInResult(SignInOutcome.wrong)
-    if not account.is_active:
-        if verify_password(account.password_hash, password):
-            return SignInResult(SignInOutcome.disabled)
-        return SignInResult(SignInOutcome.wrong)
 
+    # Throttled like any account: a disabled one must not let its password be guessed freely.
     device = _trusted_device(db, account, device_tokens)
-    state: ThrottleState = device if device is not None else account
+    state: StaffAccount | StaffDevice = device if device is not None else account
     retry_at = blocked_until(state, now, policy)
     if retry_at is not None:
         return SignInResult(SignInOutcome.throttled, account=account, retry_at=retry_at)
 
     if not verify_password(account.password_hash, password):
-        just_locked = record_failure(state, now, policy)
+        just_locked, locked_until = record_failure(db, state, now, policy)
         audit.record(
             db,
             account,
@@ -181,12 +207,15 @@ def sign_in(
             detail=("trusted browser" if device is not None else "other browser"),
             now=now,
         )
-        return SignInResult(
-            SignInOutcome.throttled if just_locked else SignInOutcome.wrong,
-            account=account,
-            retry_at=state.locked_until,
-            just_locked=just_locked,
-        )
+        if locked_until is not None and locked_until > now:
+            return SignInResult(
+                SignInOutcome.throttled, account=account, retry_at=locked_until, just_locked=just_locked
+            )
+        # Said the same way as for any other account: a wrong guess does not tell that it is disabled.
+        return SignInResult(SignInOutcome.wrong, account=account)
+    if not account.is_active:
+        # Only the right password learns why: what a right guess on an enabled account learns too.
+        return SignInResult(SignInOutcome.disabled)
 
     record_success(state)
     record_success(account)

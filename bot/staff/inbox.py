@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -20,6 +21,7 @@ from bot.staff.models import AuditAction, LeadNote, StaffAccount
 PAGE_SIZE = 50
 MAX_SEARCH = 100
 MAX_NOTE = 4000
+_PHONE_SEARCH = re.compile(r"[\d\s().+-]+")
 
 STATUS_LABELS = {
     LeadStatus.new: "New",
@@ -141,8 +143,10 @@ def _where(filters: LeadFilters, clinic_tz: tzinfo) -> list:
             Lead.phone.contains(text, autoescape=True),
         ]
         digits = "".join(char for char in text if char.isdigit())
-        if len(digits) >= 3:
+        if len(digits) >= 3 and _PHONE_SEARCH.fullmatch(text):
             # Phones are stored as +18045550188: "(804) 555-0188" finds it by its digits.
+            # Only a search that is all phone characters: "Maria 804" or "j123@x.com" is
+            # not a phone number, and matching its digits would list strangers.
             matches.append(Lead.phone.contains(digits, autoescape=True))
         conditions.append(or_(*matches))
     return conditions
@@ -264,21 +268,43 @@ def add_note(db: Session, lead_id: int, body: str, *, actor: StaffAccount, now: 
     return note
 
 
-def delete_lead(db: Session, lead_id: int, *, actor: StaffAccount, now: datetime) -> bool:
+def leads_sharing_conversation(db: Session, lead: Lead) -> list[Lead]:
+    """The other leads made in the same chat (a visitor may send several inquiries in one)."""
+    return list(
+        db.scalars(
+            select(Lead)
+            .where(Lead.conversation_id == lead.conversation_id, Lead.id != lead.id)
+            .order_by(Lead.created_at, Lead.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class DeletedLead:
+    lead_id: int
+    # Leads from the same chat: kept, but their conversation is gone with this one.
+    sharing_conversation: list[int]
+
+
+def delete_lead(db: Session, lead_id: int, *, actor: StaffAccount, now: datetime) -> DeletedLead | None:
     """Remove the lead, its notes, its queued notices and its conversation, on the person's request.
 
+    The conversation goes even when another lead came from the same chat: it holds what
+    the person typed, which is what they asked to have removed. The other leads keep their
+    details and notes; the confirmation page names them first.
     The audit log keeps only that the lead number was deleted, by whom and when.
     """
     lead = db.get(Lead, lead_id)
     if lead is None:
-        return False
+        return None
+    sharing = [other.id for other in leads_sharing_conversation(db, lead)]
     conversation_id = lead.conversation_id
     db.execute(delete(LeadNote).where(LeadNote.lead_id == lead_id))
     db.execute(delete(OutboxMessage).where(OutboxMessage.lead_id == lead_id))
     db.execute(delete(Lead).where(Lead.id == lead_id))
     transcripts.delete_conversation(db, conversation_id)
     audit.record(db, actor, AuditAction.deleted, lead_id=lead_id, detail="on the person's request", now=now)
-    return True
+    return DeletedLead(lead_id, sharing)
 
 
 CSV_COLUMNS = (

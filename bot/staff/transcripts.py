@@ -8,12 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.conversation_log import events_table_exists, load_event as _load, rasa_events
-
-FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")
 
 
 @dataclass(frozen=True)
@@ -124,47 +122,64 @@ class UnansweredQuestion:
     text: str
     count: int
     last_asked: datetime | None
-    intents: set[str]
 
 
-def _intent(row, event: dict) -> str | None:
-    parse = event.get("parse_data") or {}
-    intent = parse.get("intent") if isinstance(parse, dict) else None
-    name = intent.get("name") if isinstance(intent, dict) else None
-    return name or row.intent_name
+# How the assistant answers what it cannot: the nlu_fallback and out_of_scope rules
+# (data/rules) and RulePolicy's core fallback (config.yml), which says `utter_default`.
+UNANSWERED_REPLIES = ("utter_ask_rephrase", "utter_out_of_scope", "action_default_fallback")
+# An `active_loop` row names the form that became active, or none when it ended; a new
+# session or a restart also ends it. Rasa copies the event's "name" into `action_name`.
+_LOOP_CHANGES = ("active_loop", "session_started", "restart")
 
 
 def unanswered_questions(db: Session, *, since: datetime | None = None) -> list[UnansweredQuestion]:
-    """Visitor messages that ended in fallback or out of scope, grouped by text, newest first.
+    """Visitor messages the assistant answered with a fallback, grouped by text, newest first.
 
+    What counts is the reply, not the classified intent: Rasa writes the action it ran
+    for a message as the sender's next `action` row. Messages sent while the inquiry form
+    was active are never counted: they are someone's name, phone number or times.
     No conversation ids are read or returned: the list is about content, not people.
     """
     if not events_table_exists(db):
         return []
-    query = select(rasa_events.c.timestamp, rasa_events.c.intent_name, rasa_events.c.data).where(
-        rasa_events.c.type_name == "user",
-        or_(
-            rasa_events.c.intent_name.in_(FALLBACK_INTENTS),
-            *(rasa_events.c.data.contains(name) for name in FALLBACK_INTENTS),
-        ),
+    message = rasa_events.alias("message")
+    later = rasa_events.alias("later")
+    earlier = rasa_events.alias("earlier")
+    reply = (
+        select(later.c.action_name)
+        .where(later.c.sender_id == message.c.sender_id, later.c.id > message.c.id, later.c.type_name == "action")
+        .order_by(later.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    active_form = (
+        select(earlier.c.action_name)
+        .where(
+            earlier.c.sender_id == message.c.sender_id,
+            earlier.c.id < message.c.id,
+            earlier.c.type_name.in_(_LOOP_CHANGES),
+        )
+        .order_by(earlier.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = select(message.c.timestamp, message.c.data).where(
+        message.c.type_name == "user",
+        reply.in_(UNANSWERED_REPLIES),
+        active_form.is_(None),
     )
     if since is not None:
-        query = query.where(rasa_events.c.timestamp >= since.timestamp())
+        query = query.where(message.c.timestamp >= since.timestamp())
     groups: dict[str, UnansweredQuestion] = {}
-    for row in db.execute(query.order_by(rasa_events.c.timestamp.desc(), rasa_events.c.id.desc())):
-        event = _load(row.data)
-        intent = _intent(row, event)
-        if intent not in FALLBACK_INTENTS:
-            continue
-        text = " ".join(str(event.get("text") or "").split())
+    for row in db.execute(query.order_by(message.c.timestamp.desc(), message.c.id.desc())):
+        text = " ".join(str(_load(row.data).get("text") or "").split())
         if not text or text.startswith("/"):
             continue
         key = text.casefold()
         group = groups.get(key)
         if group is None:
             # Rows come newest first: the first one seen is the latest wording and time.
-            groups[key] = UnansweredQuestion(redact(text), 1, _event_time(row.timestamp), {intent})
+            groups[key] = UnansweredQuestion(redact(text), 1, _event_time(row.timestamp))
         else:
             group.count += 1
-            group.intents.add(intent)
     return list(groups.values())

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import logging
 import os
+import weakref
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,7 +34,7 @@ from bot.leads.contact import format_phone
 from bot.leads.models import LeadKind, LeadStatus, utcnow
 from bot.settings import Settings
 from bot.staff import audit, inbox, transcripts
-from bot.staff.accounts import AccountError, set_password, verify_password
+from bot.staff.accounts import AccountError, normalize_login, set_password, verify_password
 from bot.staff.auth import (
     CSRF_FIELD,
     SignInOutcome,
@@ -66,6 +67,7 @@ STAFF_SETTINGS = web.AppKey("staff_settings", Settings)
 STAFF_CLOCK = web.AppKey("staff_clock", Callable[[], datetime])
 STAFF_THROTTLE = web.AppKey("staff_throttle", ThrottlePolicy)
 STAFF_JINJA = web.AppKey("staff_jinja", jinja2.Environment)
+STAFF_SIGN_IN_LOCKS = web.AppKey("staff_sign_in_locks", weakref.WeakValueDictionary)
 CURRENT_ACCOUNT = web.RequestKey("staff_account", object)
 
 _LOGIN_TOKEN = "login"
@@ -133,6 +135,9 @@ def setup_staff(app: web.Application, settings: Settings) -> None:
         app[STAFF_CLOCK] = utcnow
     if STAFF_THROTTLE not in app:
         app[STAFF_THROTTLE] = ThrottlePolicy()
+    # Weak: a lock lives only while attempts on that login wait or run, so logins
+    # someone makes up do not pile up in memory.
+    app[STAFF_SIGN_IN_LOCKS] = weakref.WeakValueDictionary()
     storage = EncryptedCookieStorage(
         session_fernet(settings),
         cookie_name=SESSION_COOKIE,
@@ -262,6 +267,21 @@ def flash(session: CookieSession, kind: str, text: str) -> None:
     session[_FLASH] = messages[-5:]
 
 
+# A signed-in page reloads itself this long after the idle limit, when the server has
+# surely ended the session: an unattended screen then shows the sign-in page instead.
+IDLE_RELOAD_MARGIN_SECONDS = 5
+
+
+def _idle_reload_target(request: web.Request) -> str | None:
+    """Where an idle page reloads: itself (None), or for an answer to a form, which a
+    reload cannot send again, the page that form was on."""
+    if request.method == "GET":
+        return None
+    if "lead_id" in request.match_info:
+        return _url(request, "staff_lead", lead_id=request.match_info["lead_id"])
+    return _url(request, "staff_leads")
+
+
 def _page_basics(request: web.Request) -> dict[str, Any]:
     settings = _settings(request)
     return {
@@ -270,6 +290,8 @@ def _page_basics(request: web.Request) -> dict[str, Any]:
         "messages": [],
         "clinic_name": settings.clinic_name,
         "idle_minutes": settings.staff_idle_minutes,
+        "idle_reload_seconds": settings.staff_idle_minutes * 60 + IDLE_RELOAD_MARGIN_SECONDS,
+        "idle_reload_target": _idle_reload_target(request),
         "route_name": request.match_info.route.name if request.match_info.route else None,
     }
 
@@ -413,18 +435,23 @@ async def login_submit(request: web.Request) -> web.Response:
             status=400,
         )
     device_tokens = parse_device_cookie(request.cookies.get(DEVICE_COOKIE))
-    now = _now(request)
     policy = request.app[STAFF_THROTTLE]
     idle = _idle(request)
 
-    def attempt(db):
+    def attempt(db, now: datetime):
         result = sign_in(db, login, password, device_tokens=device_tokens, now=now, policy=policy)
         token = None
         if result.outcome is SignInOutcome.signed_in and result.account is not None:
             token = start_session(db, result.account, now=now, idle=idle)
         return result, token
 
-    result, token = await run_db(request, attempt)
+    # One attempt per account at a time in this process: each sees the counters the one
+    # before it left, so attempts sent together are throttled as if sent one by one.
+    locks = request.app[STAFF_SIGN_IN_LOCKS]
+    lock = locks.setdefault(normalize_login(login), asyncio.Lock())
+    async with lock:
+        now = _now(request)
+        result, token = await run_db(request, attempt, now)
     if result.outcome is SignInOutcome.signed_in and token and result.account is not None:
         session = await new_session(request)
         session[_LOGIN_TOKEN] = token
@@ -691,22 +718,49 @@ async def lead_note(request: web.Request) -> web.Response:
 
 
 async def lead_delete_page(request: web.Request) -> web.Response:
-    current_account(request)
+    account = current_account(request)
     lead_id = _lead_id(request)
-    lead = await run_db(request, inbox.get_lead, lead_id)
-    if lead is None:
+    now = _now(request)
+
+    def load(db):
+        lead = inbox.get_lead(db, lead_id)
+        if lead is None:
+            return None
+        sharing = inbox.leads_sharing_conversation(db, lead)
+        # The page names the person, and any other lead of the same chat: views, like a lead's page.
+        audit.record(db, account, AuditAction.viewed, lead_id=lead.id, detail="delete confirmation", now=now)
+        audit.record_many(
+            db,
+            account,
+            AuditAction.viewed,
+            [other.id for other in sharing],
+            detail=f"listed on the delete confirmation of lead #{lead.id}",
+            now=now,
+        )
+        return {"lead": lead, "sharing": sharing}
+
+    context = await run_db(request, load)
+    if context is None:
         return await _missing_lead(request, lead_id)
-    return await render(request, "staff/delete.html", {"lead": lead})
+    return await render(request, "staff/delete.html", context)
 
 
 async def lead_delete(request: web.Request) -> web.Response:
     account = current_account(request)
     lead_id = _lead_id(request)
     deleted = await run_db(request, inbox.delete_lead, lead_id, actor=account, now=_now(request))
-    if not deleted:
+    if deleted is None:
         return await _missing_lead(request, lead_id)
     session = await get_session(request)
     flash(session, "success", f"Lead #{lead_id} was deleted, with its notes and its conversation.")
+    if deleted.sharing_conversation:
+        others = ", ".join(f"#{other}" for other in deleted.sharing_conversation)
+        flash(
+            session,
+            "info",
+            f"Lead{'s' if len(deleted.sharing_conversation) > 1 else ''} {others} came from the same chat: "
+            "kept with their details and notes, without the conversation.",
+        )
     raise _redirect(_url(request, "staff_leads"))
 
 

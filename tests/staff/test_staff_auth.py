@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from argon2 import Type
 from sqlalchemy import select
 
-from bot.staff import accounts
+from bot.staff import accounts, auth
 from bot.staff.accounts import AccountError, create_account, ensure_initial_admin, password_problem
 from bot.staff.auth import (
     SignInOutcome,
@@ -111,6 +113,28 @@ def test_failures_slow_down_then_lock_for_15_minutes_then_start_over(database, c
     assert actions == ["sign_in_failed"] * 4 + ["account_locked", "signed_in"]
 
 
+def test_guesses_checked_at_the_same_moment_each_count(any_database, clock, monkeypatch) -> None:
+    """Web app processes share the database: attempts that all read the counters before any
+    of them failed must still add up, so five guesses at once lock the account."""
+    add_account(any_database, STAFF_EMAIL)
+    guesses = 5
+    all_read = threading.Barrier(guesses, timeout=30)
+    real_verify = auth.verify_password
+
+    def verify_once_all_have_read(password_hash, password):
+        all_read.wait()
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(auth, "verify_password", verify_once_all_have_read)
+    with ThreadPoolExecutor(guesses) as pool:
+        results = list(pool.map(lambda number: _attempt(any_database, f"guess {number}", clock()), range(guesses)))
+    assert sorted(result.outcome.value for result in results) == ["throttled"] + ["wrong"] * 4
+    assert [result.retry_at for result in results if result.just_locked] == [clock() + timedelta(minutes=15)]
+    monkeypatch.setattr(auth, "verify_password", real_verify)
+    later = _attempt(any_database, PASSWORD, clock() + timedelta(minutes=14))
+    assert later.outcome is SignInOutcome.throttled and later.retry_at == clock() + timedelta(minutes=15)
+
+
 def test_old_failures_are_forgotten(database, clock) -> None:
     add_account(database, STAFF_EMAIL)
     now = clock()
@@ -161,6 +185,9 @@ def test_unknown_and_disabled_accounts(database, clock) -> None:
         db.commit()
     assert _attempt(database, PASSWORD, clock()).outcome is SignInOutcome.disabled
     assert _attempt(database, "wrong password", clock()).outcome is SignInOutcome.wrong
+    # Guessing a disabled account's password is throttled like any other: the right one is
+    # not even checked right after a failure.
+    assert _attempt(database, PASSWORD, clock()).outcome is SignInOutcome.throttled
 
 
 def test_sessions_end_when_idle_and_are_kept_alive_by_use(database, clock) -> None:

@@ -86,6 +86,22 @@ def test_search_by_name_phone_or_email(any_database, db_leads) -> None:
     assert found("_") == []
 
 
+def test_digits_match_phones_only_when_the_search_is_a_phone_number(any_database, db_leads) -> None:
+    maria = db_leads.add(name="Maria Lopez", phone="(804) 555-0188", email="maria.lopez@example.com")
+    ron = db_leads.add(name="Ron Vance", phone="(540) 231-2345", email="ron@example.com")
+    jo = db_leads.add(name="Jo Park", phone=None, email="j231@x.com")
+
+    def found(text: str) -> list[int]:
+        return [lead.id for lead in _page(any_database, LeadFilters(search=text)).leads]
+
+    assert found("j231@x.com") == [jo]
+    assert found("Maria 804") == []
+    assert found("Ron 540") == []
+    assert found("(540) 231-2345") == [ron]
+    assert found("+1 540.231") == [ron]
+    assert found("804") == [maria]
+
+
 def test_pages_of_50(any_database, db_leads, clock) -> None:
     for _ in range(51):
         db_leads.add(conversation=False)
@@ -191,6 +207,10 @@ def test_delete_removes_the_lead_notes_notices_and_conversation(any_database, st
             assert fragment not in text
 
 
+REPHRASE = "Sorry, I didn't quite understand. Could you say it another way?"
+OUTSIDE = "Sorry, that's outside what I can help with."
+
+
 def test_unanswered_questions_grouped_newest_first_without_people(any_database, db_leads) -> None:
     rasa_events.create_events_table(any_database.engine)
     base = datetime(2025, 3, 1, tzinfo=timezone.utc).timestamp()
@@ -198,17 +218,21 @@ def test_unanswered_questions_grouped_newest_first_without_people(any_database, 
         any_database.engine,
         "visitor-a",
         [
-            rasa_events.user("Do you treat horses?", "out_of_scope", base + 10),
-            rasa_events.user("Is swimming good for my bones?", "nlu_fallback", base + 20, confidence=0.2),
-            rasa_events.user("What is a DEXA scan?", "ask_dexa_scan", base + 30),
+            *rasa_events.turn("Do you treat horses?", "out_of_scope", "utter_out_of_scope", OUTSIDE, base + 10),
+            *rasa_events.turn(
+                "Is swimming good for my bones?", "nlu_fallback", "utter_ask_rephrase", REPHRASE, base + 20
+            ),
+            *rasa_events.turn("What is a DEXA scan?", "faq", "utter_faq", "A DEXA scan measures...", base + 30),
         ],
     )
     rasa_events.insert_events(
         any_database.engine,
         "visitor-b",
         [
-            rasa_events.user("do you  treat HORSES?", "out_of_scope", base + 40),
-            rasa_events.user("Call me at 804-555-0188 about swimming", "nlu_fallback", base + 50),
+            *rasa_events.turn("do you  treat HORSES?", "out_of_scope", "utter_out_of_scope", OUTSIDE, base + 40),
+            *rasa_events.turn(
+                "Call me at 804-555-0188 about swimming", "nlu_fallback", "utter_ask_rephrase", REPHRASE, base + 50
+            ),
         ],
     )
     with any_database.session_factory() as db:
@@ -221,6 +245,72 @@ def test_unanswered_questions_grouped_newest_first_without_people(any_database, 
     ]
     assert questions[1].last_asked == datetime.fromtimestamp(base + 40, tz=timezone.utc)
     assert [q.count for q in recent] == [1, 1]
+
+
+def test_unanswered_means_the_assistant_answered_with_a_fallback(any_database, db_leads) -> None:
+    rasa_events.create_events_table(any_database.engine)
+    base = datetime(2025, 3, 1, tzinfo=timezone.utc).timestamp()
+    # Classified with confidence, but no dialogue rule fitted: the generic "lost track" reply.
+    rasa_events.insert_events(
+        any_database.engine,
+        "visitor-c",
+        rasa_events.core_fallback("Can my grandson come to the session?", "faq", base + 10),
+    )
+    # Classified out of scope, yet answered: the greeting rule took it.
+    rasa_events.insert_events(
+        any_database.engine,
+        "visitor-d",
+        rasa_events.turn("hello out there", "out_of_scope", "utter_greet", "Hello! I can help with...", base + 20),
+    )
+    # The whole booking: the visitor's name is classified out of scope, and the form takes it.
+    db_leads.add(name="Xiu Zhang", created_at=datetime.fromtimestamp(base + 90, tz=timezone.utc))
+    # During a form the visitor's answer was not taken, and the out_of_scope rule answered it
+    # before the form asked again: still a form answer, and it holds a personal detail.
+    rasa_events.insert_events(
+        any_database.engine,
+        "visitor-e",
+        [
+            rasa_events.action("inquiry_form", base + 100),
+            rasa_events.active_loop("inquiry_form", base + 100.1),
+            rasa_events.bot("May the clinic's staff contact you?", base + 100.2, utter="utter_ask_consent"),
+            rasa_events.action("action_listen", base + 100.3),
+            rasa_events.user("only after 5, my husband Jim answers", "out_of_scope", base + 110),
+            rasa_events.rejected("inquiry_form", base + 110.1),
+            rasa_events.user_featurization(base + 110.2),
+            rasa_events.action("utter_out_of_scope", base + 110.3),
+            rasa_events.bot(OUTSIDE, base + 110.4, utter="utter_out_of_scope"),
+            rasa_events.action("inquiry_form", base + 110.5),
+            rasa_events.bot("May the clinic's staff contact you?", base + 110.6, utter="utter_ask_consent"),
+            rasa_events.action("action_listen", base + 110.7),
+            rasa_events.user("/stop", "stop", base + 120),
+            rasa_events.user_featurization(base + 120.1),
+            rasa_events.action("action_cancel_inquiry", base + 120.2),
+            rasa_events.active_loop(None, base + 120.3),
+            rasa_events.action("action_listen", base + 120.4),
+            # Once the form is over, a question the assistant cannot answer counts again.
+            *rasa_events.turn("Do you sell bone broth?", "out_of_scope", "utter_out_of_scope", OUTSIDE, base + 130),
+        ],
+    )
+    # A new session ends a form that was never closed.
+    rasa_events.insert_events(
+        any_database.engine,
+        "visitor-f",
+        [
+            rasa_events.action("inquiry_form", base + 200),
+            rasa_events.active_loop("inquiry_form", base + 200.1),
+            rasa_events.action("action_listen", base + 200.2),
+            {"event": "session_started", "timestamp": base + 4000},
+            rasa_events.action("action_listen", base + 4000.1),
+            *rasa_events.turn("Do you have parking?", "nlu_fallback", "utter_ask_rephrase", REPHRASE, base + 4010),
+        ],
+    )
+    with any_database.session_factory() as db:
+        questions = transcripts.unanswered_questions(db)
+    assert [q.text for q in questions] == [
+        "Do you have parking?",
+        "Do you sell bone broth?",
+        "Can my grandson come to the session?",
+    ]
 
 
 def test_unanswered_questions_without_the_events_table(any_database) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import os
 import re
 import stat
+import time
 from datetime import datetime, timezone
 from http.cookies import SimpleCookie
 
@@ -14,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.leads.models import Lead, LeadStatus, OutboxMessage
+from bot.staff import auth
 from bot.staff.accounts import ensure_initial_admin
 from bot.staff.models import AuditEntry, LeadNote, StaffAccount
 from tests.staff import rasa_events
@@ -138,6 +141,37 @@ async def test_idle_sessions_end_after_the_configured_minutes(client, clock) -> 
     assert "You were signed out after 30 minutes without activity." in await page.text()
 
 
+async def test_a_signed_in_page_reloads_after_the_idle_time_to_show_sign_in(client, clock, leads) -> None:
+    lead_id = leads.add()
+    login_page = await (await client.get("/staff/login")).text()
+    assert 'http-equiv="refresh"' not in login_page
+    await signed_in(client)
+    # 30 minutes and a little more: the server has ended the session by then.
+    reload = '<meta http-equiv="refresh" content="1805">'
+    assert reload in await (await client.get("/staff/leads")).text()
+    assert reload in await (await client.get(f"/staff/leads/{lead_id}")).text()
+    # A form's answer is reloaded as the page the form was on, not sent again.
+    token = await form_token(client, f"/staff/leads/{lead_id}")
+    refused = await client.post(f"/staff/leads/{lead_id}/notes", data={"csrf_token": token, "note": " "})
+    assert refused.status == 400
+    assert f'<meta http-equiv="refresh" content="1805; url=/staff/leads/{lead_id}">' in await refused.text()
+    # What the reload then shows once the time is up:
+    clock.advance(minutes=30, seconds=5)
+    page = await client.get(f"/staff/leads/{lead_id}")
+    html = await page.text()
+    assert page.url.path == "/staff/login" and "Staff sign-in" in html
+    assert "You were signed out after 30 minutes without activity." in html
+    assert 'http-equiv="refresh"' not in html
+
+
+async def test_the_reload_follows_the_configured_idle_minutes(
+    aiohttp_client, make_staff_app, staff_settings, accounts_made
+) -> None:
+    client = await aiohttp_client(make_staff_app(staff_settings.with_overrides(staff_idle_minutes=5)))
+    await signed_in(client)
+    assert '<meta http-equiv="refresh" content="305">' in await (await client.get("/staff/leads")).text()
+
+
 async def test_a_disabled_account_is_signed_out(client, database) -> None:
     await signed_in(client)
     with database.session_factory() as db:
@@ -147,6 +181,27 @@ async def test_a_disabled_account_is_signed_out(client, database) -> None:
     assert response.status == 303 and response.headers["Location"].startswith("/staff/login")
     again = await sign_in(client)
     assert again.status == 403 and "This account has been disabled" in await again.text()
+
+
+async def test_a_disabled_account_is_throttled_and_a_wrong_guess_learns_nothing(client, database, clock) -> None:
+    with database.session_factory() as db:
+        db.scalar(select(StaffAccount).where(StaffAccount.login == STAFF_EMAIL)).is_active = False
+        db.commit()
+    wrong = await sign_in(client, password="guess one")
+    unknown = await sign_in(client, login="nobody@clinic.example", password="guess one")
+    assert wrong.status == unknown.status == 401
+    assert "The email address or password is not right." in await wrong.text()
+    assert "disabled" not in await wrong.text()
+    # The right password right after a wrong guess waits like on any account: not confirmed yet.
+    early = await sign_in(client)
+    assert early.status == 429 and "disabled" not in await early.text()
+    for attempt in range(4):
+        clock.advance(seconds=10)
+        await sign_in(client, password=f"guess {attempt}")
+    clock.advance(seconds=10)
+    locked = await sign_in(client)
+    assert locked.status == 429 and "Try again in 15 minutes." in await locked.text()
+    assert "disabled" not in await locked.text()
 
 
 async def test_repeated_failures_lock_the_account_until_it_expires(
@@ -176,6 +231,35 @@ async def test_a_quick_retry_is_asked_to_wait(client, clock) -> None:
     response = await sign_in(client)
     assert response.status == 429
     assert "Too many failed sign-ins for this account. Try again in 1 second." in await response.text()
+    clock.advance(seconds=1)
+    assert (await sign_in(client)).status == 303
+
+
+async def test_sign_ins_sent_at_once_are_throttled_as_if_sent_one_by_one(client, clock, monkeypatch) -> None:
+    real_verify = auth.verify_password
+
+    def slow_verify(password_hash, password):
+        # As long as a production Argon2 check: every request reads the counters meanwhile.
+        time.sleep(0.2)
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(auth, "verify_password", slow_verify)
+    token = await form_token(client, "/staff/login")
+
+    async def attempt(number: int):
+        # However the address is typed, it is the same account.
+        login = STAFF_EMAIL.upper() if number % 2 else STAFF_EMAIL
+        data = {"csrf_token": token, "login": login, "password": f"guess {number}"}
+        response = await client.post("/staff/login", data=data, allow_redirects=False)
+        return response.status, await response.text()
+
+    results = await asyncio.gather(*(attempt(number) for number in range(6)))
+    assert sorted(status for status, _ in results) == [401] + [429] * 5
+    for status, html in results:
+        if status == 429:
+            assert "Too many failed sign-ins for this account. Try again in 1 second." in html
+    # The one failure that was checked counts once: the right password waits its second, then works.
+    assert (await sign_in(client)).status == 429
     clock.advance(seconds=1)
     assert (await sign_in(client)).status == 303
 
@@ -506,26 +590,67 @@ async def test_delete_on_request_removes_everything_but_a_bare_audit_entry(clien
         assert not any(fragment in text for fragment in ("maria", "lopez", "vertebra", "example.com", "555"))
 
 
+async def test_deleting_one_of_two_leads_from_one_chat(client, leads, database) -> None:
+    cost = leads.add(name="Maria Lopez", kind="cost", conversation_id="chat-7", submission_key="cost")
+    booking = leads.add(
+        name="Maria Lopez", conversation=False, conversation_id="chat-7", submission_key="appointment"
+    )
+    alone = leads.add(name="Someone Else")
+    await signed_in(client)
+    confirm = await (await client.get(f"/staff/leads/{cost}/delete")).text()
+    assert "Also from this chat, and kept with their details and notes, but no longer with the conversation" in confirm
+    assert f'<a href="/staff/leads/{booking}">Lead #{booking}</a>, Maria Lopez (Appointment inquiry' in confirm
+    assert "Also from this chat" not in await (await client.get(f"/staff/leads/{alone}/delete")).text()
+
+    await client.post(f"/staff/leads/{cost}/delete", data={"csrf_token": csrf_from(confirm)}, allow_redirects=False)
+    html = await (await client.get("/staff/leads")).text()
+    assert f"Lead #{cost} was deleted, with its notes and its conversation." in html
+    kept_note = f"Lead #{booking} came from the same chat: kept with their details and notes, without the conversation."
+    assert kept_note in html
+    kept = await (await client.get(f"/staff/leads/{booking}")).text()
+    assert "Maria Lopez" in kept and "No messages of this conversation are stored." in kept
+    assert rasa_events.count_events(database.engine, "chat-7") == 0
+
+
+async def test_the_delete_confirmation_is_audited_as_a_view(client, leads, database) -> None:
+    first = leads.add(name="Maria Lopez", conversation_id="chat-8", submission_key="one")
+    second = leads.add(name="Maria Lopez", conversation=False, conversation_id="chat-8", submission_key="two")
+    await signed_in(client)
+    await client.get(f"/staff/leads/{first}/delete")
+    with database.session_factory() as db:
+        views = [
+            (entry.actor_login, entry.lead_id)
+            for entry in db.scalars(select(AuditEntry).where(AuditEntry.action == "viewed").order_by(AuditEntry.id))
+        ]
+    # Both names were on the page.
+    assert views == [(STAFF_EMAIL, first), (STAFF_EMAIL, second)]
+
+
 # --- unanswered questions and the audit log ----------------------------------------------
 
 
 async def test_unanswered_questions_are_grouped_and_not_tied_to_anyone(client, database, clock) -> None:
     rasa_events.create_events_table(database.engine)
     now = clock().timestamp()
+    outside, rephrase = "utter_out_of_scope", "utter_ask_rephrase"
     rasa_events.insert_events(
         database.engine,
         "sender-secret-1",
         [
-            rasa_events.user("Do you treat horses?", "out_of_scope", now - 3600),
-            rasa_events.user("What is a DEXA scan?", "ask_dexa_scan", now - 3500),
-            rasa_events.user(SCRIPT, "nlu_fallback", now - 3400),
+            *rasa_events.turn("Do you treat horses?", "out_of_scope", outside, "Sorry...", now - 3600),
+            *rasa_events.turn("What is a DEXA scan?", "faq", "utter_faq", "A DEXA scan...", now - 3500),
+            *rasa_events.turn(SCRIPT, "nlu_fallback", rephrase, "Sorry...", now - 3400),
         ],
     )
     rasa_events.insert_events(
-        database.engine, "sender-secret-2", [rasa_events.user("do you treat HORSES?", "out_of_scope", now - 60)]
+        database.engine,
+        "sender-secret-2",
+        rasa_events.turn("do you treat HORSES?", "out_of_scope", outside, "Sorry...", now - 60),
     )
     rasa_events.insert_events(
-        database.engine, "sender-secret-3", [rasa_events.user("Is yoga ok?", "nlu_fallback", now - 200 * 86400)]
+        database.engine,
+        "sender-secret-3",
+        rasa_events.turn("Is yoga ok?", "nlu_fallback", rephrase, "Sorry...", now - 200 * 86400),
     )
     await signed_in(client)
     html = await (await client.get("/staff/unanswered")).text()
