@@ -53,7 +53,7 @@ REMOVED_TEXT = "[removed: this inquiry was not sent]"
 def _forgotten(type_name: str, event: dict) -> dict | None:
     """The event with the visitor's details taken out, or None when it holds none."""
     if type_name == "user":
-        parse_data = dict(event.get("parse_data") or {})
+        parse_data = {key: value for key, value in (event.get("parse_data") or {}).items() if key != "text_tokens"}
         parse_data.update({"text": REMOVED_TEXT, "entities": []})
         return {**event, "text": REMOVED_TEXT, "parse_data": parse_data}
     if type_name == "bot" and event.get("text"):

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.conversation_log import rasa_events
 from bot.db import make_engine, make_session_factory
 from bot.leads.models import Lead, OutboxMessage
 from bot.settings import PROJECT_ROOT, Settings
@@ -103,6 +104,86 @@ def texts(messages: list[dict]) -> str:
     return "\n".join(m["text"] for m in messages)
 
 
+def talk(launched: Launched, sender: str, turns: list[tuple[str, str]]) -> list[str]:
+    """Each message sent in turn; each reply must hold the expected words. The replies."""
+    replies = []
+    for message, expected in turns:
+        reply = texts(chat(launched, sender, message))
+        assert expected in reply, f"after {message!r} the assistant said:\n{reply}"
+        replies.append(reply)
+    return replies
+
+
+def leads_of(launched: Launched, sender: str) -> list[Lead]:
+    with make_session_factory(make_engine(launched.settings))() as session:
+        return list(session.scalars(select(Lead).where(Lead.conversation_id == sender)))
+
+
+def conversation_log(launched: Launched, sender: str) -> str:
+    with make_engine(launched.settings).connect() as connection:
+        return "\n".join(connection.scalars(select(rasa_events.c.data).where(rasa_events.c.sender_id == sender)))
+
+
+def test_stop_in_the_middle_saves_nothing_and_keeps_no_details(launched):
+    sender = uuid.uuid4().hex
+    talk(launched, sender, [
+        ("how much does a visit cost", "What name should our staff use"),
+        ("Maria Lopez", "phone number or email"),
+        ("804-555-0134", "What area would you like help with"),
+        ("stop", "saved nothing"),
+        ("what is a DEXA scan", "Dual Energy X-ray Absorptiometry"),
+    ])
+    assert leads_of(launched, sender) == []
+    log = conversation_log(launched, sender)
+    assert "Dual Energy X-ray Absorptiometry" in log
+    assert not [detail for detail in ("Maria", "804-555-0134", "+18045550134") if detail in log]
+
+
+def test_without_consent_nothing_is_saved(launched):
+    sender = uuid.uuid4().hex
+    talk(launched, sender, [
+        ("do you have any openings this week", "What name should our staff use"),
+        ("Sam Jones", "phone number or email"),
+        ("sam.jones@example.com", "What area would you like help with"),
+        ("my neck", "days and times"),
+        ("any weekday afternoon", "May our clinic staff contact you"),
+        ("no", "nothing was saved"),
+    ])
+    assert leads_of(launched, sender) == []
+    assert "sam.jones" not in conversation_log(launched, sender)
+
+
+def test_questions_and_emergencies_are_answered_then_the_inquiry_resumes(launched):
+    sender = uuid.uuid4().hex
+    talk(launched, sender, [
+        ("can I book an appointment", "What name should our staff use"),
+        ("Ann Smith", "phone number or email"),
+        ("what is a dexa scan", "What's the best phone number or email"),
+        ("I fell and can't get up", "Call 911 now"),
+        ("ann@example.com", "What area would you like help with"),
+    ])
+    replies = talk(launched, sender, [("what is a dexa scan", "Dual Energy X-ray Absorptiometry")])
+    assert "What area would you like help with" in replies[0]
+    assert "Call 911" not in replies[0]
+
+
+def test_a_correction_at_the_read_back_changes_what_is_saved(launched):
+    sender = uuid.uuid4().hex
+    replies = talk(launched, sender, [
+        ("I want to book an appointment", "What name should our staff use"),
+        ("Maria Lopez", "phone number or email"),
+        ("804-555-0134", "What area would you like help with"),
+        ("Hip", "days and times"),
+        ("tuesday mornings", "May our clinic staff contact you"),
+        ("yes", "Here's what I'll send"),
+        ("actually my number is 804-555-0188", "Here's what I'll send"),
+        ("yes", "Thank you, Maria!"),
+    ])
+    assert "(804) 555-0188" in replies[6] and "0134" not in replies[6]
+    [lead] = leads_of(launched, sender)
+    assert (lead.name, lead.phone, lead.area_of_concern) == ("Maria Lopez", "+18045550188", "Hip")
+
+
 def test_the_start_prints_progress_the_address_and_a_one_time_admin_password(launched):
     output = "\n".join(launched.output)
     assert "==> Preparing the database" in output
@@ -122,7 +203,7 @@ def test_the_page_and_a_question_answered_from_the_article(launched):
 
 def test_an_appointment_inquiry_becomes_a_lead_and_staff_get_an_email(launched, session_smtp_server):
     sender = uuid.uuid4().hex
-    conversation = [
+    replies = talk(launched, sender, [
         ("I'd like to book an appointment for my knee", "What name should our staff use"),
         ("Maria Lopez", "phone number or email"),
         ("804 555", "area code"),
@@ -130,11 +211,8 @@ def test_an_appointment_inquiry_becomes_a_lead_and_staff_get_an_email(launched, 
         ("weekday mornings", "May our clinic staff contact you"),
         ("yes", "Here's what I'll send"),
         ("yes", "Thank you, Maria!"),
-    ]
-    for message, expected in conversation:
-        reply = texts(chat(launched, sender, message))
-        assert expected in reply, f"after {message!r} the assistant said:\n{reply}"
-    assert "(804) 555-0134" not in reply
+    ])
+    assert "Phone: (804) 555-0134" in replies[5] and "Area of concern: Knee" in replies[5]
 
     with make_session_factory(make_engine(launched.settings))() as session:
         [lead] = session.scalars(select(Lead).where(Lead.conversation_id == sender)).all()

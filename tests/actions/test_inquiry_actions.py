@@ -334,14 +334,14 @@ async def test_stop_leaves_the_form_and_forgets_the_details(domain, database):
     assert ActiveLoop(None) in events
     assert SlotSet("lead_name", None) in events
     assert dispatcher.messages[0]["response"] == "utter_inquiry_stopped"
-    assert "Maria" not in log() and "555" not in log()
+    assert "Maria" not in log() and "555-0134" not in log() and "5550134" not in log()
     assert stored_leads(database) == []
 
 
 async def test_without_consent_the_details_leave_the_conversation_log_too(domain, database):
     log = logged_inquiry(database, "visitor-1")
     await submit(domain, {**FILLED, "consent": False})
-    assert "Maria" not in log() and "555" not in log()
+    assert "Maria" not in log() and "555-0134" not in log() and "5550134" not in log()
 
 
 async def test_an_area_named_a_message_earlier_is_not_asked_again(domain):

@@ -38,6 +38,8 @@ def test_training_data_and_domain_validate_cleanly():
         if not ((m := UNUSED_UTTERANCE.search(line)) and m.group(1) in explained)
         and RETRIEVAL_INTENT_MERGE not in line
     ]
+    assert result.returncode == 0, output[-3000:]
+    assert "No story structure conflicts found" in output, output[-3000:]
     assert "Validating intents" in output, output[-3000:]
     assert "Traceback" not in output and "Exception" not in output, output[-3000:]
     assert not unexplained, "rasa data validate warned:\n" + "\n".join(unexplained)
