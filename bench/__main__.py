@@ -37,14 +37,20 @@ LEVER_LEVELS = [serving.Level(10, 75, 90), serving.Level(50, 150, 120)]
 
 
 def nlu_levers(base: dict) -> list[configs.ConfigVariant]:
-    """The NLU levers, each one change from `base`: the other epoch count, and DIET's size."""
+    """The NLU levers, each one change from `base`: the other epoch count, and DIET's transformer."""
     epochs = configs.diet_epochs(base)
     other = 100 if epochs < 100 else 50
-    return [
-        configs.ConfigVariant(f"epochs-{other}", f"DIET and ResponseSelector at {other} epochs instead of {epochs}",
-                              configs.with_epochs(other)),
+    transformer = (
         configs.ConfigVariant("diet-no-transformer", "DIET without its transformer layers (feed-forward 256-128)",
-                              configs.without_diet_transformer),
+                              configs.without_diet_transformer)
+        if configs.has_diet_transformer(base) else
+        configs.ConfigVariant("diet-transformer", "DIET with its default two transformer layers",
+                              configs.with_diet_transformer)
+    )
+    return [
+        configs.ConfigVariant(f"epochs-{other}", f"DIET and ResponseSelector both at {other} epochs",
+                              configs.with_epochs(other)),
+        transformer,
     ]
 
 

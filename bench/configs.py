@@ -50,6 +50,20 @@ def without_diet_transformer(config: dict) -> dict:
     return config
 
 
+def with_diet_transformer(config: dict) -> dict:
+    """DIET as Rasa ships it: two transformer layers over the features, its default hidden layers."""
+    config = copy.deepcopy(config)
+    diet = _component(config, "DIETClassifier")
+    diet.pop("number_of_transformer_layers", None)
+    diet.pop("hidden_layers_sizes", None)
+    return config
+
+
+def has_diet_transformer(config: dict) -> bool:
+    # DIET's default is two transformer layers.
+    return int(_component(config, "DIETClassifier").get("number_of_transformer_layers", 2)) > 0
+
+
 def diet_epochs(config: dict) -> int:
     return int(_component(config, "DIETClassifier").get("epochs", 300))
 
