@@ -41,6 +41,9 @@ $(RASA_VENV)/.installed: requirements-rasa.txt scripts/find-python310
 	@test -x $(RASA_VENV)/bin/python || "$$(scripts/find-python310)" -m venv $(RASA_VENV)
 	@$(RASA_VENV)/bin/pip install -q --upgrade pip wheel >>$(SETUP_LOG) 2>&1 || { tail -n 30 $(SETUP_LOG); exit 1; }
 	@$(RASA_VENV)/bin/pip install -q -r requirements-rasa.txt >>$(SETUP_LOG) 2>&1 || { tail -n 30 $(SETUP_LOG); exit 1; }
+	@# TensorFlow 2.12 requires JAX only for converting JAX models to TFLite, which Rasa never does, yet
+	@# imports it when present: 100 MB and a second of start-up in every Rasa process.
+	@$(RASA_VENV)/bin/pip uninstall -q -y jax jaxlib >>$(SETUP_LOG) 2>&1 || { tail -n 30 $(SETUP_LOG); exit 1; }
 	@touch $@
 
 $(APP_VENV)/.installed: pyproject.toml scripts/find-python310

@@ -23,6 +23,7 @@ from pathlib import Path
 from bench import configs, nlu, report, serving
 from bench.procs import RASA_BIN, BenchError
 from bot.settings import PROJECT_ROOT
+from bot.stack import RASA_RUNTIME_ENV
 
 REPORT_DIR = Path(__file__).parent
 MODEL_CACHE = Path(tempfile.gettempdir()) / "clinic-bench-models"
@@ -56,7 +57,7 @@ def nlu_levers(base: dict) -> list[configs.ConfigVariant]:
 
 POLICY_LEVER = configs.ConfigVariant("with-ted", "our pipeline with TEDPolicy added to RulePolicy + MemoizationPolicy",
                                      configs.with_ted_policy)
-ONE_TF_THREAD = {"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1"}
+RASA_DEFAULTS_NOTE = "as `rasa run` starts it: TensorFlow's own thread pools, glibc's allocator defaults"
 # One worker per core: a Rasa worker keeps one core busy, and the web app and action server are light.
 RECOMMENDED_WORKERS = 2
 SELECTION_RULE = ("of our configuration and the NLU levers, the one that trains quickest among those meeting all three "
@@ -181,8 +182,15 @@ def run(args: argparse.Namespace) -> dict:
         for name, model in trained.items():
             result["nlu"][name] = _score(name, model, work, inputs, say).as_dict()
 
-        for name, model in trained.items():
-            result["serving"][name] = _serve(serving.ServeVariant(name, model.model), levels, parse_count, say)
+        served = {
+            "ours": serving.ServeVariant("ours", trained["ours"].model,
+                                         note="with bot.stack.RASA_RUNTIME_ENV, as `make run` starts it"),
+            # The stock configuration as `rasa init` and `rasa run` leave it, runtime included.
+            "stock": serving.ServeVariant("stock", trained["stock"].model, rasa_defaults=True,
+                                          note=RASA_DEFAULTS_NOTE),
+        }
+        for name, variant in served.items():
+            result["serving"][name] = _serve(variant, levels, parse_count, say)
 
         if not quick and not args.no_levers:
             say("ours: Rasa alone with the model")
@@ -200,11 +208,10 @@ def run(args: argparse.Namespace) -> dict:
                                                    lambda line, name=variant.name: say(f"  {name}: {line}")),
                 }
             serve_levers = [
-                serving.ServeVariant("tf-1-thread", trained["ours"].model, dict(ONE_TF_THREAD),
-                                     note="TF_INTRA_OP_PARALLELISM_THREADS=1, TF_INTER_OP_PARALLELISM_THREADS=1"),
-                serving.ServeVariant("2-sanic-workers", trained["ours"].model, dict(ONE_TF_THREAD), rasa_workers=2,
-                                     note="SANIC_WORKERS=2 (with the Redis lock store Rasa requires for it), "
-                                          "TensorFlow threads 1"),
+                serving.ServeVariant("rasa-defaults", trained["ours"].model, rasa_defaults=True,
+                                     note=f"our model served {RASA_DEFAULTS_NOTE}"),
+                serving.ServeVariant("2-sanic-workers", trained["ours"].model, rasa_workers=2,
+                                     note="SANIC_WORKERS=2 (with the Redis lock store Rasa requires for it)"),
             ]
             for variant in serve_levers:
                 result["levers"]["serving"][variant.label] = _serve(variant, LEVER_LEVELS, parse_count, say)
@@ -222,14 +229,13 @@ def run(args: argparse.Namespace) -> dict:
                 description = variant.description
                 config_text = (work / "configs" / f"{variant.name}.yml").read_text(encoding="utf-8")
             recommended = serving.ServeVariant(
-                "recommended", candidate_model.model, dict(ONE_TF_THREAD), rasa_workers=RECOMMENDED_WORKERS,
-                note=f"{description}; served by {RECOMMENDED_WORKERS} Sanic workers (Redis lock store) with "
-                     "TensorFlow threads 1")
+                "recommended", candidate_model.model, rasa_workers=RECOMMENDED_WORKERS,
+                note=f"{description}; served by {RECOMMENDED_WORKERS} Sanic workers (Redis lock store)")
             result["recommended"] = {
                 "config": chosen, "description": recommended.note, "selection": SELECTION_RULE,
                 "training_seconds": candidate_model.seconds, "training_note": "NLU and dialogue",
                 "config_yaml": config_text,
-                "env": {"SANIC_WORKERS": str(RECOMMENDED_WORKERS), **ONE_TF_THREAD, "REDIS_URL": "(a Redis server)"},
+                "env": {"SANIC_WORKERS": str(RECOMMENDED_WORKERS), **RASA_RUNTIME_ENV, "REDIS_URL": "(a Redis server)"},
                 "serving": _serve(recommended, levels, parse_count, say),
             }
             if not args.no_policy_lever and not trained["ours"].cached:

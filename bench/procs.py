@@ -77,18 +77,38 @@ def _rss_bytes(pid: int) -> int:
     return 0
 
 
-def tree_rss_bytes(pid: int) -> int:
-    """Resident memory of a process and all its descendants (Sanic workers, for one)."""
+def _pss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii", errors="replace") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _tree(pid: int) -> list[int]:
+    """A process and all its descendants (Sanic workers, for one)."""
     children = _children_by_parent()
-    total, pending, seen = 0, [pid], set()
+    found, pending = [], [pid]
     while pending:
         current = pending.pop()
-        if current in seen:
+        if current in found:
             continue
-        seen.add(current)
-        total += _rss_bytes(current)
+        found.append(current)
         pending.extend(children.get(current, []))
-    return total
+    return found
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants."""
+    return sum(_rss_bytes(member) for member in _tree(pid))
+
+
+def tree_pss_bytes(pid: int) -> int:
+    """Proportional memory of a process and its descendants: pages they share count once between them."""
+    return sum(_pss_bytes(member) for member in _tree(pid))
 
 
 @dataclass

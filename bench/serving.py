@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.load import LevelResult, run_level, time_parse, warm_up
-from bench.procs import BenchError, RedisServer, free_port, log_tail, tree_rss_bytes
+from bench.procs import BenchError, RedisServer, free_port, log_tail, tree_pss_bytes, tree_rss_bytes
 from bot.db import make_engine, upgrade_database
 from bot.settings import PROJECT_ROOT, Settings
-from bot.stack import RasaStack
+from bot.stack import RASA_RUNTIME_ENV, RasaStack
 
 MB = 1024 * 1024
 
@@ -52,6 +52,13 @@ class ServeVariant:
     env: dict[str, str] = field(default_factory=dict)
     rasa_workers: int = 1
     note: str = ""
+    # Rasa as `rasa run` starts it (TensorFlow's own thread pools, glibc's defaults) instead of
+    # with bot.stack.RASA_RUNTIME_ENV.
+    rasa_defaults: bool = False
+
+    @property
+    def runtime_env(self) -> dict[str, str]:
+        return {} if self.rasa_defaults else dict(RASA_RUNTIME_ENV)
 
     @property
     def needs_redis(self) -> bool:
@@ -74,6 +81,7 @@ class ServingResult:
     peak_rss_mb: dict[str, float]
     # One visitor talking to Rasa's REST webhook directly: the web app's share of the latency.
     direct: LevelResult | None = None
+    peak_pss_mb: dict[str, float] = field(default_factory=dict)
 
     def level(self, visitors: int) -> LevelResult | None:
         return next((level for level in self.levels if level.visitors == visitors), None)
@@ -85,7 +93,8 @@ class ServingResult:
             "action_server_ready_seconds": self.action_server_ready_seconds,
             "web_app_ready_seconds": self.web_app_ready_seconds,
             "levels": [level.as_dict() for level in self.levels], "parse": self.parse,
-            "peak_rss_mb": self.peak_rss_mb, "direct": self.direct.as_dict() if self.direct else None,
+            "peak_rss_mb": self.peak_rss_mb, "peak_pss_mb": self.peak_pss_mb,
+            "direct": self.direct.as_dict() if self.direct else None,
         }
 
 
@@ -96,21 +105,25 @@ class MemorySampler(threading.Thread):
         super().__init__(daemon=True)
         self.pids = pids
         self.peak = {name: 0 for name in pids}
+        # Proportional set size: shared pages (TensorFlow's libraries in every Sanic worker) counted once.
+        self.peak_pss = {name: 0 for name in pids}
         self.stopping = threading.Event()
 
     def sample(self) -> None:
         for name, pid in self.pids.items():
             self.peak[name] = max(self.peak[name], tree_rss_bytes(pid))
+            self.peak_pss[name] = max(self.peak_pss[name], tree_pss_bytes(pid))
 
     def run(self) -> None:
         while not self.stopping.wait(0.5):
             self.sample()
 
-    def stop(self) -> dict[str, float]:
+    def stop(self) -> tuple[dict[str, float], dict[str, float]]:
         self.stopping.set()
         self.join(timeout=5)
         self.sample()
-        return {name: round(value / MB, 1) for name, value in self.peak.items()}
+        return ({name: round(value / MB, 1) for name, value in self.peak.items()},
+                {name: round(value / MB, 1) for name, value in self.peak_pss.items()})
 
 
 def _answers(url: str) -> bool:
@@ -188,7 +201,8 @@ def measure(variant: ServeVariant, levels: list[Level], parse_count: int, progre
         engine.dispose()
 
         stack = RasaStack(settings, env={**env, **variant.env}, rasa_port=rasa_port, action_port=action_port,
-                          model=variant.model, run_dir=work / "run", rasa_workers=variant.rasa_workers)
+                          model=variant.model, run_dir=work / "run", rasa_workers=variant.rasa_workers,
+                          rasa_runtime_env=variant.runtime_env)
         web_url, web_log = f"http://127.0.0.1:{web_port}", work / "run" / "logs" / "web.log"
         started = time.monotonic()
         stack.start()
@@ -218,11 +232,13 @@ def measure(variant: ServeVariant, levels: list[Level], parse_count: int, progre
             crashed = stack.crashed()
             if crashed is not None:
                 raise BenchError(f"{crashed.name} stopped under load:\n{crashed.log_tail()}")
-        peak = sampler.stop()
+        peak, peak_pss = sampler.stop()
         return ServingResult(
-            label=variant.label, model=str(variant.model), env=dict(variant.env), rasa_workers=variant.rasa_workers,
+            label=variant.label, model=str(variant.model), env={**variant.runtime_env, **variant.env},
+            rasa_workers=variant.rasa_workers,
             note=variant.note, rasa_ready_seconds=ready["Rasa"], action_server_ready_seconds=ready["Action server"],
-            web_app_ready_seconds=ready["web app"], levels=results, parse=parse, peak_rss_mb=peak, direct=direct,
+            web_app_ready_seconds=ready["web app"], levels=results, parse=parse, peak_rss_mb=peak,
+            peak_pss_mb=peak_pss, direct=direct,
         )
     finally:
         _stop(web)

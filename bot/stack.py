@@ -24,9 +24,17 @@ from bot.settings import PROJECT_ROOT, Settings
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "clinic.tar.gz"
 CREDENTIALS = PROJECT_ROOT / "credentials.yml"
-# Loading a model builds TensorFlow graphs whose scratch memory glibc would otherwise keep:
-# returning large freed blocks to the system holds Rasa about 130 MB lower (bench/report.md).
-RASA_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072", "MALLOC_TRIM_THRESHOLD_": "131072"}
+# How Rasa runs here unless the environment says otherwise (bench/report.md has the effect of each):
+# - one TensorFlow thread: a Rasa process answers one message at a time, and more threads only
+#   compete for the cores with the other processes;
+# - glibc returns large freed blocks to the system: loading a model builds TensorFlow graphs
+#   whose scratch memory it would otherwise keep.
+RASA_RUNTIME_ENV = {
+    "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+    "TF_INTER_OP_PARALLELISM_THREADS": "1",
+    "MALLOC_MMAP_THRESHOLD_": "131072",
+    "MALLOC_TRIM_THRESHOLD_": "131072",
+}
 
 
 class StackError(RuntimeError):
@@ -96,6 +104,8 @@ class RasaStack:
     model: Path = DEFAULT_MODEL
     run_dir: Path | None = None
     rasa_workers: int = 1
+    # Rasa's own defaults instead of RASA_RUNTIME_ENV when empty.
+    rasa_runtime_env: Mapping[str, str] = field(default_factory=lambda: dict(RASA_RUNTIME_ENV))
     children: list[Child] = field(default_factory=list)
 
     @property
@@ -134,7 +144,7 @@ class RasaStack:
                   "--model", str(self.model), "--endpoints", str(endpoints), "--credentials", str(CREDENTIALS)],
             health_url=f"{self.rasa_url}/status",
             log_path=run_dir / "logs" / f"rasa-{self.rasa_port}.log",
-            env={**RASA_MALLOC_ENV, **env, "SANIC_WORKERS": str(self.rasa_workers)},
+            env={**self.rasa_runtime_env, **env, "SANIC_WORKERS": str(self.rasa_workers)},
         )
         self.children = [actions, rasa]
         for child in self.children:
