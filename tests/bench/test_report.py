@@ -1,0 +1,77 @@
+"""The bench report holds the figures to the targets and says by how much a missed one is off."""
+
+from __future__ import annotations
+
+import copy
+
+from bench import report
+
+
+def _level(visitors: int, msgs: float, p99: float, think=None) -> dict:
+    return {"visitors": visitors, "think_seconds": think, "conversations": 10, "messages_per_second": msgs,
+            "p50_ms": p99 / 3, "p95_ms": p99 / 1.5, "p99_ms": p99, "errors": 0, "off_script_answers": 0}
+
+
+RESULT = {
+    "rasa_floor_mb": {"python": 8, "+ tensorflow": 460, "+ rasa server": 560, "+ spaCy pipeline": 615},
+    "training": {"ours": {"seconds": 150.0, "reused": False}},
+    "nlu": {"ours": {"examples": 500, "intent_accuracy": 0.98, "macro_f1": 0.97, "faq_key_accuracy": 0.96,
+                     "faq_answer_accuracy": 0.95, "emergency_recall": 1.0, "emergency_support": 18, "fallbacks": 0,
+                     "intent_confusions": [],
+                     "faq_confusions": [{"target": "faq/vitamin_d", "predicted": "faq/calcium_role", "count": 3,
+                                         "example": "is sunshine enough"}],
+                     "emergency_misses": []}},
+    "serving": {
+        "ours": {"rasa_workers": 1, "rasa_ready_seconds": 23.0, "peak_rss_mb": {"rasa": 780.0},
+                 "parse": {"p50_ms": 16.0},
+                 "levels": [_level(1, 28, 48), _level(10, 4.8, 98, think=[1.5, 3.0]), _level(10, 27, 700),
+                            _level(50, 26, 3000)]},
+        "stock": {"rasa_workers": 1, "levels": [_level(1, 13, 95), _level(10, 4.5, 340, think=[1.5, 3.0]),
+                                                _level(10, 13.5, 1500), _level(50, 13.0, 6000)]},
+    },
+}
+
+
+def _by_name(rows: list[dict]) -> dict[str, dict]:
+    return {row["name"]: row for row in rows}
+
+
+def test_each_target_is_met_missed_or_not_measured_with_the_shortfall():
+    rows = _by_name(report.targets(RESULT))
+    assert rows["Held-out intent accuracy"]["met"] is True
+    faq = rows["Held-out FAQ key accuracy"]
+    assert faq["met"] is False and "1.0 points short" in faq["shortfall"] and "faq/vitamin_d" in faq["shortfall"]
+    throughput = rows["Throughput, 10 visitors back-to-back"]
+    assert throughput["met"] is False and throughput["measured"].startswith("2.00x")
+    assert rows["p99 latency, 10 visitors reading and typing (1.5-3 s between messages)"]["met"] is True
+    assert "450 ms over" in rows["p99 latency, 10 visitors back-to-back"]["shortfall"]
+    assert rows["Rasa server memory (peak resident)"]["met"] is True
+    assert rows["Rasa ready (start to model loaded)"]["shortfall"] == "3.0 s over"
+    assert rows["Training (NLU and dialogue)"]["met"] is True
+
+
+def test_without_serving_figures_the_targets_are_not_measured_rather_than_met():
+    result = copy.deepcopy(RESULT)
+    del result["serving"]
+    rows = _by_name(report.targets(result))
+    assert rows["Throughput against stock"]["met"] is None
+    assert rows["Rasa server memory (peak resident)"]["met"] is None
+
+
+def test_the_recommended_configuration_is_held_to_the_same_targets():
+    result = copy.deepcopy(RESULT)
+    recommended_serving = copy.deepcopy(result["serving"]["ours"])
+    recommended_serving.update({"rasa_workers": 2, "peak_rss_mb": {"rasa": 1560.0}, "peak_pss_mb": {"rasa": 1100.0}})
+    recommended_serving["levels"][2] = _level(10, 48, 650)
+    result["recommended"] = {"config": "ours", "training_seconds": 150.0, "serving": recommended_serving}
+    rows = _by_name(report.targets(report.recommended_view(result)))
+    assert rows["Throughput, 10 visitors back-to-back"]["met"] is True
+    memory = rows["Rasa server memory (peak resident)"]
+    assert memory["met"] is False and "780 MB each" in memory["measured"] and "1100 MB" in memory["measured"]
+
+
+def test_the_markdown_report_shows_the_missed_targets():
+    result = {**RESULT, "targets": report.targets(RESULT)}
+    text = report.markdown(result)
+    assert "| Held-out FAQ key accuracy | at least 97% | 96.0% | **missed** |" in text
+    assert "2.00x" in text
