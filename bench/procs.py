@@ -66,26 +66,24 @@ def _children_by_parent() -> dict[int, list[int]]:
     return children
 
 
-def _rss_bytes(pid: int) -> int:
+def _kilobytes_field(path: str, field: str) -> int:
+    """A "Field:  1234 kB" line of a /proc file, in bytes; 0 when the process is gone."""
     try:
-        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
+        with open(path, encoding="ascii", errors="replace") as lines:
+            for line in lines:
+                if line.startswith(field):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
     return 0
+
+
+def _rss_bytes(pid: int) -> int:
+    return _kilobytes_field(f"/proc/{pid}/status", "VmRSS:")
 
 
 def _pss_bytes(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii", errors="replace") as rollup:
-            for line in rollup:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+    return _kilobytes_field(f"/proc/{pid}/smaps_rollup", "Pss:")
 
 
 def _tree(pid: int) -> list[int]:
