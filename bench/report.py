@@ -157,9 +157,18 @@ def _cost_targets(result: dict, ours: dict | None) -> list[Target]:
     if ready is None:
         targets.append(_unmeasured("Rasa ready (start to model loaded)", f"under {TARGET_READY_SECONDS:.0f} s"))
     else:
+        shortfall = ""
+        if ready >= TARGET_READY_SECONDS:
+            shortfall = f"{ready - TARGET_READY_SECONDS:.1f} s over"
+            imports = max((result.get("rasa_floor_seconds") or {}).values(), default=None)
+            if imports:
+                shortfall += (f"; importing TensorFlow and Rasa's server and loading the spaCy pipeline take "
+                              f"{imports:.1f} s before any model; loading the model takes the other "
+                              f"{max(ready - imports, 0):.1f} s, in which Rasa 3.6 builds DIET's and the "
+                              f"ResponseSelector's TensorFlow graphs by training each on one example before it "
+                              f"reads their weights")
         targets.append(Target("Rasa ready (start to model loaded)", f"under {TARGET_READY_SECONDS:.0f} s",
-                              f"{ready:.1f} s", ready < TARGET_READY_SECONDS,
-                              "" if ready < TARGET_READY_SECONDS else f"{ready - TARGET_READY_SECONDS:.1f} s over"))
+                              f"{ready:.1f} s", ready < TARGET_READY_SECONDS, shortfall))
     training = (result.get("training") or {}).get("ours", {}).get("seconds")
     if training is None:
         targets.append(_unmeasured("Training (NLU and dialogue)", f"under {TARGET_TRAINING_SECONDS / 60:.0f} minutes"))
@@ -312,6 +321,10 @@ def _serving_section(result: dict) -> list[str]:
     if floor:
         lines += ["Resident memory of a Rasa process before any model is loaded, step by step (MB): "
                   + ", ".join(f"{step} {mb}" for step, mb in floor.items()) + ".", ""]
+    floor_seconds = result.get("rasa_floor_seconds")
+    if floor_seconds:
+        lines += ["Seconds since the same process started, after each step: "
+                  + ", ".join(f"{step} {seconds}" for step, seconds in floor_seconds.items()) + ".", ""]
     return lines
 
 

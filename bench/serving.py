@@ -281,24 +281,29 @@ def footprint(label: str, model: Path, parse_count: int, progress) -> dict:
 
 
 FLOOR_SCRIPT = """
-import json
+import json, time
+started = time.perf_counter()
 def rss():
     with open('/proc/self/status') as status:
         return next(int(line.split()[1]) // 1024 for line in status if line.startswith('VmRSS'))
 steps = {'python': rss()}
+seconds = {}
 import tensorflow
 steps['+ tensorflow'] = rss()
+seconds['+ tensorflow'] = round(time.perf_counter() - started, 1)
 import rasa.core.agent, rasa.server
 steps['+ rasa server'] = rss()
+seconds['+ rasa server'] = round(time.perf_counter() - started, 1)
 import spacy
 spacy.load('build/spacy-en')
 steps['+ spaCy pipeline'] = rss()
-print(json.dumps(steps))
+seconds['+ spaCy pipeline'] = round(time.perf_counter() - started, 1)
+print(json.dumps({'mb': steps, 'seconds': seconds}))
 """
 
 
-def runtime_floor() -> dict[str, int]:
-    """Resident MB of a Rasa process before any model: what no configuration can save."""
+def runtime_floor() -> dict[str, dict[str, float]]:
+    """A Rasa process before any model: resident MB and seconds since start after each import, what no configuration can save."""
     result = subprocess.run([str(PROJECT_ROOT / ".venv-rasa" / "bin" / "python"), "-W", "ignore", "-c", FLOOR_SCRIPT],
                             cwd=PROJECT_ROOT, capture_output=True, text=True,
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, timeout=300)

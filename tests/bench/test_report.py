@@ -14,6 +14,7 @@ def _level(visitors: int, msgs: float, p99: float, think=None) -> dict:
 
 RESULT = {
     "rasa_floor_mb": {"python": 8, "+ tensorflow": 460, "+ rasa server": 560, "+ spaCy pipeline": 615},
+    "rasa_floor_seconds": {"+ tensorflow": 3.1, "+ rasa server": 5.9, "+ spaCy pipeline": 7.5},
     "training": {"ours": {"seconds": 150.0, "reused": False}},
     "nlu": {"ours": {"examples": 500, "intent_accuracy": 0.98, "macro_f1": 0.97, "faq_key_accuracy": 0.96,
                      "faq_answer_accuracy": 0.95, "emergency_recall": 1.0, "emergency_support": 18, "fallbacks": 0,
@@ -46,7 +47,8 @@ def test_each_target_is_met_missed_or_not_measured_with_the_shortfall():
     assert rows["p99 latency, 10 visitors reading and typing (1.5-3 s between messages)"]["met"] is True
     assert "450 ms over" in rows["p99 latency, 10 visitors back-to-back"]["shortfall"]
     assert rows["Rasa server memory (peak resident)"]["met"] is True
-    assert rows["Rasa ready (start to model loaded)"]["shortfall"] == "3.0 s over"
+    ready = rows["Rasa ready (start to model loaded)"]["shortfall"]
+    assert ready.startswith("3.0 s over; ") and "7.5 s before any model" in ready and "other 15.5 s" in ready
     assert rows["Training (NLU and dialogue)"]["met"] is True
 
 
