@@ -1,11 +1,14 @@
 """The whole assistant as `make run` starts it: `python -m bot run`, talked to over HTTP like the widget.
 
 One inquiry goes from the chat to a lead row in the database and an email at a real SMTP server;
-then Ctrl-C stops Rasa, the action server and the web app.
+staff work a chat-captured lead in a real browser from sign-in to deletion; then Ctrl-C stops Rasa,
+the action server and the web app.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import os
@@ -238,7 +241,7 @@ def test_an_appointment_inquiry_becomes_a_lead_and_staff_get_an_email(launched, 
 
 
 @pytest.mark.browser
-def test_staff_find_the_chat_captured_lead_with_its_conversation(launched):
+def test_staff_work_a_chat_captured_lead_from_sign_in_to_deletion(launched):
     from playwright.sync_api import sync_playwright
 
     from tests.web.stand_ins import BROWSER_ARGS
@@ -260,15 +263,46 @@ def test_staff_find_the_chat_captured_lead_with_its_conversation(launched):
         page.get_by_label("New password", exact=True).fill("front desk keeps this safe 2026")
         page.get_by_label("New password again").fill("front desk keeps this safe 2026")
         page.get_by_role("button", name="Change password").click()
+        page.goto(f"{launched.url}/staff/unanswered")
+        assert "can you recommend a good recipe for lasagna" in page.locator("main").inner_text().lower()
+
         page.goto(f"{launched.url}/staff/leads")
+        page.get_by_label("Search").fill("ann.smith@example.com")
+        page.get_by_role("button", name="Filter").click()
         page.get_by_role("link", name="Ann Smith").click()
         transcript = page.locator("ol.transcript").inner_text()
         assert "do you have any openings next week" in transcript
         assert "I can ask our front desk about openings for you" in transcript
         assert "ann.smith@example.com" in page.content()
-        page.goto(f"{launched.url}/staff/unanswered")
-        assert "can you recommend a good recipe for lasagna" in page.locator("main").inner_text().lower()
+
+        page.get_by_label("Move to").select_option("contacted")
+        page.get_by_label("Note (optional)").fill("Emailed her two Friday slots")
+        page.get_by_role("button", name="Update status").click()
+        assert page.locator(".page-head .status").inner_text() == "Contacted"
+        page.get_by_label("New note").fill("She took Friday at 2pm")
+        page.get_by_role("button", name="Add note").click()
+        assert "She took Friday at 2pm" in page.locator("ol.notes").inner_text()
+
+        page.get_by_role("link", name="← All leads").click()
+        page.get_by_label("Search").fill("ann.smith@example.com")
+        page.get_by_role("button", name="Filter").click()
+        with page.expect_download() as download_info:
+            page.get_by_role("button", name="Export CSV").click()
+        exported = list(csv.DictReader(io.StringIO(Path(download_info.value.path()).read_text(encoding="utf-8-sig"))))
+        assert [(row["Name"], row["Email"], row["Status"]) for row in exported] == [
+            ("Ann Smith", "ann.smith@example.com", "Contacted")]
+
+        page.get_by_role("link", name="Ann Smith").click()
+        lead_id = int(page.url.rsplit("/", 1)[1])
+        page.get_by_role("link", name="Delete this lead…").click()
+        page.get_by_role("button", name=f"Delete lead #{lead_id} permanently").click()
+        page.wait_for_url(f"{launched.url}/staff/leads")
+        assert f"Lead #{lead_id} was deleted" in page.locator(".flash").inner_text()
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(f"{launched.url}/staff/login")
         browser.close()
+    assert leads_of(launched, sender) == []
+    assert conversation_log(launched, sender) == ""
 
 
 def test_ctrl_c_stops_rasa_the_action_server_and_the_web_app(launched):
