@@ -14,7 +14,8 @@ Throttling policy (per account, see `ThrottlePolicy`):
 * A successful sign-in clears the counters; resetting the password from the command
   line clears any lock at once.
 * A disabled account is throttled the same way; only its right password is told that
-  it is disabled.
+  it is disabled. An address with no account is throttled and locked the same way too
+  (`UnknownSignIn`), so no answer tells whether an account exists.
 * Attempts sent at once must not all be checked against the same count: the web app
   takes them one at a time per account, and each failure is added in the database
   itself (`record_failure`), for web app processes sharing it.
@@ -38,11 +39,13 @@ from enum import Enum
 from typing import Any, Protocol
 
 from sqlalchemy import and_, case, delete, func, literal, null, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.staff import accounts, audit
-from bot.staff.accounts import get_account, verify_password
-from bot.staff.models import AuditAction, StaffAccount, StaffDevice, StaffLogin
+from bot.staff.accounts import get_account, normalize_login, verify_password
+from bot.staff.models import AuditAction, StaffAccount, StaffDevice, StaffLogin, UnknownSignIn
 
 CSRF_FIELD = "csrf_token"
 _CSRF_SESSION_KEY = "csrf"
@@ -91,7 +94,7 @@ def blocked_until(state: ThrottleState, now: datetime, policy: ThrottlePolicy) -
 
 
 def record_failure(
-    db: Session, state: StaffAccount | StaffDevice, now: datetime, policy: ThrottlePolicy
+    db: Session, state: StaffAccount | StaffDevice | UnknownSignIn, now: datetime, policy: ThrottlePolicy
 ) -> tuple[bool, datetime | None]:
     """Count a failed attempt on the account or device: whether this one locked sign-in,
     and until when sign-in is locked.
@@ -103,8 +106,10 @@ def record_failure(
     model = type(state)
     if isinstance(state, StaffAccount):
         key = StaffAccount.id == state.id
-    else:
+    elif isinstance(state, StaffDevice):
         key = StaffDevice.token_digest == state.token_digest
+    else:
+        key = UnknownSignIn.login_digest == state.login_digest
     lock_over = and_(model.locked_until.is_not(None), model.locked_until <= now)
     forgotten = and_(model.last_failed_at.is_not(None), model.last_failed_at <= now - policy.forget_after)
     failures = case((or_(lock_over, forgotten), 0), else_=func.coalesce(model.failed_logins, 0)) + 1
@@ -188,8 +193,7 @@ def sign_in(
     """Check a sign-in attempt and update the counters; the caller commits."""
     account = get_account(db, login)
     if account is None:
-        verify_password(None, password)
-        return SignInResult(SignInOutcome.wrong)
+        return _sign_in_without_account(db, login, password, now=now, policy=policy)
 
     # Throttled like any account: a disabled one must not let its password be guessed freely.
     device = _trusted_device(db, account, device_tokens)
@@ -235,6 +239,38 @@ def sign_in(
     device.last_login_at = now
     audit.record(db, account, AuditAction.signed_in, now=now)
     return SignInResult(SignInOutcome.signed_in, account=account, new_device_token=new_device_token)
+
+
+def _unknown_sign_in(db: Session, login: str, now: datetime, policy: ThrottlePolicy) -> UnknownSignIn:
+    # Counters that say nothing any more are dropped, so guessing many addresses adds no rows for long.
+    db.execute(
+        delete(UnknownSignIn).where(
+            or_(
+                UnknownSignIn.locked_until <= now,
+                and_(UnknownSignIn.locked_until.is_(None), UnknownSignIn.last_failed_at <= now - policy.forget_after),
+            )
+        )
+    )
+    digest = token_digest(normalize_login(login))
+    # Another process may count the same address at the same moment: both count on one row.
+    insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[db.get_bind().dialect.name]
+    db.execute(insert(UnknownSignIn).values(login_digest=digest, failed_logins=0).on_conflict_do_nothing())
+    return db.get_one(UnknownSignIn, digest, populate_existing=True)
+
+
+def _sign_in_without_account(
+    db: Session, login: str, password: str, *, now: datetime, policy: ThrottlePolicy
+) -> SignInResult:
+    """The same answers, in the same order and time, as a wrong password on an account."""
+    state = _unknown_sign_in(db, login, now, policy)
+    retry_at = blocked_until(state, now, policy)
+    if retry_at is not None:
+        return SignInResult(SignInOutcome.throttled, retry_at=retry_at)
+    verify_password(None, password)
+    just_locked, locked_until = record_failure(db, state, now, policy)
+    if locked_until is not None and locked_until > now:
+        return SignInResult(SignInOutcome.throttled, retry_at=locked_until, just_locked=just_locked)
+    return SignInResult(SignInOutcome.wrong)
 
 
 def start_session(db: Session, account: StaffAccount, *, now: datetime, idle: timedelta) -> str:

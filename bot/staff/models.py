@@ -73,6 +73,22 @@ class StaffDevice(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class UnknownSignIn(Base):
+    """Failed sign-ins to an address that has no account, counted like an account's.
+
+    Throttled and locked exactly as a real account would be, so neither the answers nor
+    their timing tell whether an account exists. Keyed by the SHA-256 digest of the
+    address: what somebody typed is never stored.
+    """
+
+    __tablename__ = "staff_unknown_sign_ins"
+
+    login_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class LeadNote(Base):
     """A note staff wrote on a lead, or a status change (with its optional note)."""
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from argon2 import Type
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.staff import accounts, auth
 from bot.staff.accounts import AccountError, create_account, ensure_initial_admin, password_problem
@@ -20,7 +20,7 @@ from bot.staff.auth import (
     sign_in,
     start_session,
 )
-from bot.staff.models import AuditEntry, StaffAccount
+from bot.staff.models import AuditEntry, StaffAccount, UnknownSignIn
 from tests.staff.helpers import PASSWORD, PRODUCTION_HASHER, STAFF_EMAIL, add_account
 
 POLICY = ThrottlePolicy()
@@ -188,6 +188,38 @@ def test_unknown_and_disabled_accounts(database, clock) -> None:
     # Guessing a disabled account's password is throttled like any other: the right one is
     # not even checked right after a failure.
     assert _attempt(database, PASSWORD, clock()).outcome is SignInOutcome.throttled
+
+
+def test_an_address_without_an_account_gets_the_answers_an_account_would(any_database, clock) -> None:
+    """Two quick tries, or five, must not tell an existing account from a missing one."""
+    add_account(any_database, STAFF_EMAIL)
+    start = clock()
+    steps = [(0, "wrong"), (0.5, PASSWORD), (1, "wrong"), (3, "wrong"), (7, "wrong"), (15, "wrong"),
+             (16, PASSWORD), (15 + 15 * 60, "wrong")]
+
+    def answers(login: str) -> list[tuple]:
+        seen = []
+        for seconds, password in steps:
+            with any_database.session_factory(expire_on_commit=False) as db:
+                result = sign_in(db, login, password if password != PASSWORD else "a lucky guess", device_tokens=[],
+                                 now=start + timedelta(seconds=seconds), policy=POLICY)
+                db.commit()
+            seen.append((result.outcome, result.retry_at, result.just_locked))
+        return seen
+
+    existing, missing = answers(STAFF_EMAIL), answers("Nobody@Clinic.Example")
+    assert missing == existing
+    assert [outcome.value for outcome, _, _ in missing] == [
+        "wrong", "throttled", "wrong", "wrong", "wrong", "throttled", "throttled", "wrong"]
+    assert missing[5] == (SignInOutcome.throttled, start + timedelta(seconds=15, minutes=15), True)
+    with any_database.session_factory() as db:
+        [row] = db.scalars(select(UnknownSignIn)).all()
+        assert "nobody" not in row.login_digest and len(row.login_digest) == 64
+        # Once a counter says nothing any more, the next unknown address's try drops it.
+        sign_in(db, "someone.else@clinic.example", "guess", device_tokens=[], now=start + timedelta(hours=1),
+                policy=POLICY)
+        db.commit()
+        assert db.scalar(select(func.count()).select_from(UnknownSignIn)) == 1
 
 
 def test_sessions_end_when_idle_and_are_kept_alive_by_use(database, clock) -> None:

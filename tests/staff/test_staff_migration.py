@@ -1,4 +1,4 @@
-"""The 0002_staff migration: its tables match the models, and it can be taken back."""
+"""The staff migrations: their tables match the models, and they can be taken back."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, inspect
 
 from bot.db import alembic_config, upgrade_database
-from bot.staff.models import AuditEntry, LeadNote, StaffAccount, StaffDevice, StaffLogin
+from bot.staff.models import AuditEntry, LeadNote, StaffAccount, StaffDevice, StaffLogin, UnknownSignIn
 
-STAFF_MODELS = (StaffAccount, StaffLogin, StaffDevice, LeadNote, AuditEntry)
+STAFF_MODELS = (StaffAccount, StaffLogin, StaffDevice, LeadNote, AuditEntry, UnknownSignIn)
 STAFF_TABLES = {model.__tablename__ for model in STAFF_MODELS}
 
 

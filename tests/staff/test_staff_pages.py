@@ -107,6 +107,18 @@ async def test_wrong_password_and_unknown_account_get_the_same_answer(client) ->
     assert empty.status == 400 and "Enter your email address" in await empty.text()
 
 
+async def test_a_quick_retry_gets_the_same_answer_with_or_without_an_account(client) -> None:
+    answers = []
+    for login in (STAFF_EMAIL, "nobody@clinic.example"):
+        first = await sign_in(client, login=login, password="typo typo typo")
+        retry = await sign_in(client, login=login, password="another guess")
+        answers.append((first.status, retry.status, await retry.text()))
+    (account_first, account_retry, account_page), (missing_first, missing_retry, missing_page) = answers
+    assert (account_first, account_retry) == (missing_first, missing_retry) == (401, 429)
+    assert "Too many failed sign-ins for this account. Try again in 1 second." in missing_page
+    assert account_page.replace(STAFF_EMAIL, "nobody@clinic.example") == missing_page
+
+
 async def test_a_crafted_next_address_cannot_leave_the_staff_pages(client) -> None:
     for target in ("https://evil.example/", "//evil.example/staff", "/elsewhere", "/staffing", "/staff\\@evil.example"):
         response = await sign_in(client, next_url=target)
