@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Protocol
 
-from sqlalchemy import and_, case, delete, func, literal, null, or_, select, update
+from sqlalchemy import and_, case, delete, func, inspect, literal, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -96,20 +96,15 @@ def blocked_until(state: ThrottleState, now: datetime, policy: ThrottlePolicy) -
 def record_failure(
     db: Session, state: StaffAccount | StaffDevice | UnknownSignIn, now: datetime, policy: ThrottlePolicy
 ) -> tuple[bool, datetime | None]:
-    """Count a failed attempt on the account or device: whether this one locked sign-in,
-    and until when sign-in is locked.
+    """Count a failed attempt on the account, device or unknown address: whether this one
+    locked sign-in, and until when sign-in is locked.
 
     One UPDATE computes the count from the stored one: attempts checked at the same
     moment (by other processes) each add theirs instead of all writing the same number.
     The row is not touched while a lock set meanwhile lasts, so a lock is never extended.
     """
     model = type(state)
-    if isinstance(state, StaffAccount):
-        key = StaffAccount.id == state.id
-    elif isinstance(state, StaffDevice):
-        key = StaffDevice.token_digest == state.token_digest
-    else:
-        key = UnknownSignIn.login_digest == state.login_digest
+    key = and_(*(column == value for column, value in zip(model.__mapper__.primary_key, inspect(state).identity)))
     lock_over = and_(model.locked_until.is_not(None), model.locked_until <= now)
     forgotten = and_(model.last_failed_at.is_not(None), model.last_failed_at <= now - policy.forget_after)
     failures = case((or_(lock_over, forgotten), 0), else_=func.coalesce(model.failed_logins, 0)) + 1
@@ -192,25 +187,29 @@ def sign_in(
 ) -> SignInResult:
     """Check a sign-in attempt and update the counters; the caller commits."""
     account = get_account(db, login)
+    # Throttled like any account: a disabled one must not let its password be guessed freely,
+    # and an address with no account must not tell that it has none.
+    device = None if account is None else _trusted_device(db, account, device_tokens)
+    state: StaffAccount | StaffDevice | UnknownSignIn
     if account is None:
-        return _sign_in_without_account(db, login, password, now=now, policy=policy)
-
-    # Throttled like any account: a disabled one must not let its password be guessed freely.
-    device = _trusted_device(db, account, device_tokens)
-    state: StaffAccount | StaffDevice = device if device is not None else account
+        state = _unknown_sign_in(db, login, now, policy)
+    else:
+        state = device if device is not None else account
     retry_at = blocked_until(state, now, policy)
     if retry_at is not None:
         return SignInResult(SignInOutcome.throttled, account=account, retry_at=retry_at)
 
-    if not verify_password(account.password_hash, password):
+    # With no account there is no hash: the check takes the same time and says no.
+    if not verify_password(account.password_hash if account is not None else None, password):
         just_locked, locked_until = record_failure(db, state, now, policy)
-        audit.record(
-            db,
-            account,
-            AuditAction.account_locked if just_locked else AuditAction.sign_in_failed,
-            detail=("trusted browser" if device is not None else "other browser"),
-            now=now,
-        )
+        if account is not None:
+            audit.record(
+                db,
+                account,
+                AuditAction.account_locked if just_locked else AuditAction.sign_in_failed,
+                detail=("trusted browser" if device is not None else "other browser"),
+                now=now,
+            )
         if locked_until is not None and locked_until > now:
             return SignInResult(
                 SignInOutcome.throttled, account=account, retry_at=locked_until, just_locked=just_locked
@@ -256,21 +255,6 @@ def _unknown_sign_in(db: Session, login: str, now: datetime, policy: ThrottlePol
     insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[db.get_bind().dialect.name]
     db.execute(insert(UnknownSignIn).values(login_digest=digest, failed_logins=0).on_conflict_do_nothing())
     return db.get_one(UnknownSignIn, digest, populate_existing=True)
-
-
-def _sign_in_without_account(
-    db: Session, login: str, password: str, *, now: datetime, policy: ThrottlePolicy
-) -> SignInResult:
-    """The same answers, in the same order and time, as a wrong password on an account."""
-    state = _unknown_sign_in(db, login, now, policy)
-    retry_at = blocked_until(state, now, policy)
-    if retry_at is not None:
-        return SignInResult(SignInOutcome.throttled, retry_at=retry_at)
-    verify_password(None, password)
-    just_locked, locked_until = record_failure(db, state, now, policy)
-    if locked_until is not None and locked_until > now:
-        return SignInResult(SignInOutcome.throttled, retry_at=locked_until, just_locked=just_locked)
-    return SignInResult(SignInOutcome.wrong)
 
 
 def start_session(db: Session, account: StaffAccount, *, now: datetime, idle: timedelta) -> str:
