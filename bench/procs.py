@@ -86,9 +86,9 @@ def _pss_bytes(pid: int) -> int:
     return _kilobytes_field(f"/proc/{pid}/smaps_rollup", "Pss:")
 
 
-def _tree(pid: int) -> list[int]:
+def _tree(pid: int, children: dict[int, list[int]] | None = None) -> list[int]:
     """A process and all its descendants (Sanic workers, for one)."""
-    children = _children_by_parent()
+    children = _children_by_parent() if children is None else children
     found, pending = [], [pid]
     while pending:
         current = pending.pop()
@@ -104,9 +104,18 @@ def tree_rss_bytes(pid: int) -> int:
     return sum(_rss_bytes(member) for member in _tree(pid))
 
 
-def tree_pss_bytes(pid: int) -> int:
-    """Proportional memory of a process and its descendants: pages they share count once between them."""
-    return sum(_pss_bytes(member) for member in _tree(pid))
+def tree_memory_bytes(pids: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """Resident and proportional memory of each process with its descendants, from one look at /proc.
+
+    Proportional memory counts the pages they share (TensorFlow's libraries in every Sanic worker)
+    once between them.
+    """
+    children = _children_by_parent()
+    return {name: _tree_memory(_tree(pid, children)) for name, pid in pids.items()}
+
+
+def _tree_memory(members: list[int]) -> tuple[int, int]:
+    return sum(_rss_bytes(member) for member in members), sum(_pss_bytes(member) for member in members)
 
 
 @dataclass

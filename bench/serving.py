@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.load import LevelResult, run_level, time_parse, warm_up
-from bench.procs import BenchError, RedisServer, free_port, log_tail, tree_pss_bytes, tree_rss_bytes
+from bench.procs import BenchError, RedisServer, free_port, log_tail, tree_memory_bytes, tree_rss_bytes
 from bot.db import make_engine, upgrade_database
 from bot.settings import PROJECT_ROOT, Settings
 from bot.stack import RASA_RUNTIME_ENV, RasaStack
@@ -110,9 +110,9 @@ class MemorySampler(threading.Thread):
         self.stopping = threading.Event()
 
     def sample(self) -> None:
-        for name, pid in self.pids.items():
-            self.peak[name] = max(self.peak[name], tree_rss_bytes(pid))
-            self.peak_pss[name] = max(self.peak_pss[name], tree_pss_bytes(pid))
+        for name, (rss, pss) in tree_memory_bytes(self.pids).items():
+            self.peak[name] = max(self.peak[name], rss)
+            self.peak_pss[name] = max(self.peak_pss[name], pss)
 
     def run(self) -> None:
         while not self.stopping.wait(0.5):

@@ -22,10 +22,12 @@ import time
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from bot.conversation_log import rasa_events
 from bot.db import make_engine, make_session_factory
@@ -44,6 +46,14 @@ class Launched:
     ports: list[int]
     settings: Settings
     output: list[str] = field(default_factory=list)
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The assistant's database, for checking what it stored."""
+        return make_engine(self.settings)
+
+    def session(self) -> Session:
+        return make_session_factory(self.engine)()
 
 
 def _port_open(port: int) -> bool:
@@ -92,6 +102,7 @@ def launched(session_smtp_server):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=30)
+    running.engine.dispose()
 
 
 def chat(launched: Launched, sender: str, message: str) -> list[dict]:
@@ -118,12 +129,12 @@ def talk(launched: Launched, sender: str, turns: list[tuple[str, str]]) -> list[
 
 
 def leads_of(launched: Launched, sender: str) -> list[Lead]:
-    with make_session_factory(make_engine(launched.settings))() as session:
+    with launched.session() as session:
         return list(session.scalars(select(Lead).where(Lead.conversation_id == sender)))
 
 
 def conversation_log(launched: Launched, sender: str) -> str:
-    with make_engine(launched.settings).connect() as connection:
+    with launched.engine.connect() as connection:
         return "\n".join(connection.scalars(select(rasa_events.c.data).where(rasa_events.c.sender_id == sender)))
 
 
@@ -217,11 +228,10 @@ def test_an_appointment_inquiry_becomes_a_lead_and_staff_get_an_email(launched, 
     ])
     assert "Phone: (804) 555-0134" in replies[5] and "Area of concern: Knee" in replies[5]
 
-    with make_session_factory(make_engine(launched.settings))() as session:
-        [lead] = session.scalars(select(Lead).where(Lead.conversation_id == sender)).all()
-        assert (lead.kind.value, lead.name, lead.phone, lead.area_of_concern, lead.preferred_times) == (
-            "appointment", "Maria Lopez", "+18045550134", "Knee", "weekday mornings")
-        lead_id = lead.id
+    [lead] = leads_of(launched, sender)
+    assert (lead.kind.value, lead.name, lead.phone, lead.area_of_concern, lead.preferred_times) == (
+        "appointment", "Maria Lopez", "+18045550134", "Knee", "weekday mornings")
+    lead_id = lead.id
 
     deadline = time.monotonic() + 30
     subject = f"#{lead_id}"
@@ -235,7 +245,7 @@ def test_an_appointment_inquiry_becomes_a_lead_and_staff_get_an_email(launched, 
     assert f"http://clinic.test/staff/leads/{lead_id}" in body
     for private in ["Maria", "Lopez", "555", "Knee", "weekday"]:
         assert private not in body and private not in str(mails[0]["Subject"])
-    with make_session_factory(make_engine(launched.settings))() as session:
+    with launched.session() as session:
         outbox = session.scalars(select(OutboxMessage).where(OutboxMessage.lead_id == lead_id)).one()
         assert outbox.sent_at is not None
 

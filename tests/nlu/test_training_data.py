@@ -6,14 +6,12 @@ must fail here rather than in a report nobody reads.
 
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import yaml
 
-from bot.settings import Settings
+from bot.settings import PROJECT_ROOT, Settings
 
-PROJECT = Path(__file__).resolve().parents[2]
 MIN_EXAMPLES = 15
 
 
@@ -30,11 +28,8 @@ def _contract() -> tuple[set[str], set[str]]:
     return faq_keys, intents
 
 
-FAQ_KEYS, OTHER_INTENTS = _contract()
-
-
 def _yaml_files(folder: str) -> list[dict]:
-    return [yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted((PROJECT / folder).glob("*.yml"))]
+    return [yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted((PROJECT_ROOT / folder).glob("*.yml"))]
 
 
 def _examples_per_intent() -> Counter[str]:
@@ -46,13 +41,17 @@ def _examples_per_intent() -> Counter[str]:
     return counts
 
 
+FAQ_KEYS, OTHER_INTENTS = _contract()
+EXAMPLES = _examples_per_intent()
+
+
 def test_the_contract_was_read():
     assert len(FAQ_KEYS) == 19
     assert {"inquire_cost", "emergency", "out_of_scope", "greet", "stop"} <= OTHER_INTENTS
 
 
 def test_faq_keys_in_training_data_and_answers_are_exactly_the_contracts():
-    trained = {intent.split("/", 1)[1] for intent in _examples_per_intent() if intent.startswith("faq/")}
+    trained = {intent.split("/", 1)[1] for intent in EXAMPLES if intent.startswith("faq/")}
     answered = {
         name.split("/", 1)[1]
         for document in _yaml_files("data/responses")
@@ -64,11 +63,11 @@ def test_faq_keys_in_training_data_and_answers_are_exactly_the_contracts():
 
 
 def test_every_named_intent_is_in_the_domain_and_trained():
-    domain = yaml.safe_load((PROJECT / "domain.yml").read_text(encoding="utf-8"))
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
     assert OTHER_INTENTS | {"faq"} <= set(domain["intents"])
-    assert OTHER_INTENTS <= set(_examples_per_intent())
+    assert OTHER_INTENTS <= set(EXAMPLES)
 
 
-@pytest.mark.parametrize("intent", sorted(_examples_per_intent()))
+@pytest.mark.parametrize("intent", sorted(EXAMPLES))
 def test_enough_examples(intent):
-    assert _examples_per_intent()[intent] >= MIN_EXAMPLES
+    assert EXAMPLES[intent] >= MIN_EXAMPLES
