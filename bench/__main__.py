@@ -146,9 +146,11 @@ def _score(name: str, trained: nlu.Trained, work: Path, inputs: configs.Inputs, 
     return result
 
 
-def _serve(variant: serving.ServeVariant, levels: list[serving.Level], parse_count: int, say: Clock) -> dict:
+def _serve(variant: serving.ServeVariant, levels: list[serving.Level], parse_count: int, say: Clock,
+           score_realistic: bool = False) -> dict:
     say(f"serving {variant.label}{f' ({variant.note})' if variant.note else ''}")
-    return serving.measure(variant, levels, parse_count, lambda line: say(f"  {variant.label}: {line}")).as_dict()
+    return serving.measure(variant, levels, parse_count, lambda line: say(f"  {variant.label}: {line}"),
+                           score_realistic=score_realistic).as_dict()
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -193,7 +195,7 @@ def run(args: argparse.Namespace) -> dict:
                                           note=RASA_DEFAULTS_NOTE),
         }
         for name, variant in served.items():
-            result["serving"][name] = _serve(variant, levels, parse_count, say)
+            result["serving"][name] = _serve(variant, levels, parse_count, say, score_realistic=True)
 
         if not quick and not args.no_levers:
             say("ours: Rasa alone with the model")

@@ -380,6 +380,40 @@ def _recommended_section(result: dict) -> list[str]:
     return lines
 
 
+def _realistic_section(result: dict) -> list[str]:
+    served = {name: data["realistic"] for name, data in (result.get("serving") or {}).items() if data.get("realistic")}
+    if not served:
+        return []
+    names = list(served)
+    lines = ["## Messages nobody on the team wrote (`tests/nlu/realistic/`)", "",
+             "Written by someone who never saw `data/`; never used for training. Single messages through "
+             "`/model/parse`; conversations through the REST channel, judged by what the visitor gets.", ""]
+    overall = [
+        ("Intent accuracy", lambda m, c: f"{_pct(m['intent_accuracy'])} of {m['messages']}"),
+        ("Crisis recall", lambda m, c: f"{_pct(m['crisis_recall'])} of {m['crisis_messages']}"),
+        ("Emergency recall", lambda m, c: f"{_pct(m['emergency_recall'])} of {m['emergency_messages']}"),
+        ("911 answer for non-emergencies", lambda m, c: _pct(m["false_emergency_share"])),
+        ("Conversations played out as written", lambda m, c: f"{c['passed']} of {c['conversations']}"),
+    ]
+    lines += _table(["", *names], [[label, *(get(served[n]["messages"], served[n]["conversations"]) for n in names)]
+                                   for label, get in overall])
+    categories = sorted({c for n in names for c in served[n]["messages"]["by_category"]})
+    rows = []
+    for category in categories:
+        cells = []
+        for name in names:
+            cell = served[name]["messages"]["by_category"].get(category)
+            cells.append(f"{cell['correct']}/{cell['total']} ({_pct(cell['accuracy'])})" if cell else "")
+        rows.append([category, *cells])
+    lines += ["Intent accuracy by category:", ""] + _table(["Category", *names], rows)
+    conv_categories = sorted({c for n in names for c in served[n]["conversations"]["by_category"]})
+    rows = [[category, *(f"{served[n]['conversations']['by_category'].get(category, {}).get('passed', 0)}/"
+                         f"{served[n]['conversations']['by_category'].get(category, {}).get('total', 0)}" for n in names)]
+            for category in conv_categories]
+    lines += ["Conversations by category:", ""] + _table(["Category", *names], rows)
+    return lines
+
+
 def markdown(result: dict) -> str:
     machine = result.get("machine") or {}
     lines = [
@@ -398,6 +432,7 @@ def markdown(result: dict) -> str:
     if result.get("targets"):
         lines += ["## Targets (our configuration as it is)", ""] + _targets_table(result["targets"])
     lines += _nlu_section(result)
+    lines += _realistic_section(result)
     lines += _serving_section(result)
     lines += _levers_section(result)
     lines += _recommended_section(result)

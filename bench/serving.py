@@ -21,6 +21,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import realistic
 from bench.load import LevelResult, run_level, time_parse, warm_up
 from bench.procs import BenchError, RedisServer, free_port, log_tail, tree_memory_bytes, tree_rss_bytes
 from bot.db import make_engine, upgrade_database
@@ -82,6 +83,8 @@ class ServingResult:
     # One visitor talking to Rasa's REST webhook directly: the web app's share of the latency.
     direct: LevelResult | None = None
     peak_pss_mb: dict[str, float] = field(default_factory=dict)
+    # Scores on tests/nlu/realistic/ (bench.realistic), when measured.
+    realistic: dict | None = None
 
     def level(self, visitors: int) -> LevelResult | None:
         return next((level for level in self.levels if level.visitors == visitors), None)
@@ -94,7 +97,7 @@ class ServingResult:
             "web_app_ready_seconds": self.web_app_ready_seconds,
             "levels": [level.as_dict() for level in self.levels], "parse": self.parse,
             "peak_rss_mb": self.peak_rss_mb, "peak_pss_mb": self.peak_pss_mb,
-            "direct": self.direct.as_dict() if self.direct else None,
+            "direct": self.direct.as_dict() if self.direct else None, "realistic": self.realistic,
         }
 
 
@@ -178,7 +181,8 @@ def _wait_ready(stack: RasaStack, web: subprocess.Popen, web_url: str, web_log: 
     return ready
 
 
-def measure(variant: ServeVariant, levels: list[Level], parse_count: int, progress) -> ServingResult:
+def measure(variant: ServeVariant, levels: list[Level], parse_count: int, progress,
+            score_realistic: bool = False) -> ServingResult:
     work = Path(tempfile.mkdtemp(prefix=f"clinic-bench-{variant.label}-"))
     rasa_port, action_port, web_port = free_port(), free_port(), free_port()
     redis = RedisServer(work / "redis") if variant.needs_redis else None
@@ -220,6 +224,11 @@ def measure(variant: ServeVariant, levels: list[Level], parse_count: int, progre
         parse = asyncio.run(time_parse(stack.rasa_url, parse_count))
         direct = asyncio.run(run_level(f"{stack.rasa_url}/webhooks/rest/webhook", 1, max(3, parse_count // 4), 60))
         progress(f"NLU alone p50 {parse['p50_ms']} ms; a message straight to Rasa p50 {direct.p50_ms} ms")
+        scored = None
+        if score_realistic:
+            messages, conversations = realistic.score_messages(stack.rasa_url), realistic.play_conversations(stack.rasa_url)
+            scored = {"messages": messages.as_dict(), "conversations": conversations.as_dict()}
+            progress(realistic.summary(messages, conversations).splitlines()[0])
         results: list[LevelResult] = []
         for level in levels:
             result = asyncio.run(run_level(chat_url, level.visitors, level.conversations, level.time_limit,
@@ -238,7 +247,7 @@ def measure(variant: ServeVariant, levels: list[Level], parse_count: int, progre
             rasa_workers=variant.rasa_workers,
             note=variant.note, rasa_ready_seconds=ready["Rasa"], action_server_ready_seconds=ready["Action server"],
             web_app_ready_seconds=ready["web app"], levels=results, parse=parse, peak_rss_mb=peak,
-            peak_pss_mb=peak_pss, direct=direct,
+            peak_pss_mb=peak_pss, direct=direct, realistic=scored,
         )
     finally:
         _stop(web)
