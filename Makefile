@@ -8,7 +8,7 @@ RASA := $(RASA_VENV)/bin/rasa
 APP_PY := $(APP_VENV)/bin/python
 SPACY_MODEL := build/spacy-en
 MODEL := models/clinic.tar.gz
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null | sort)
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null | sort) $(wildcard nlp/*.py)
 SETUP_LOG := build/setup.log
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Rasa's and TensorFlow's start-up chatter; warnings and errors still show.

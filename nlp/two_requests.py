@@ -1,0 +1,53 @@
+"""Whether a message really carries a cost, availability or booking request beside its question.
+
+DIET learns "faq+inquire_cost" and its kin from examples (data/nlu/two_requests.yml), and with
+them it sometimes hears a second request in a long question that has none ("I broke my wrist in
+2019. How can I make my wrists stronger?"). A second request is only read where the message
+says it in words of its own; and a question followed by a plain booking request ("how common
+are falls? I want to sign my dad up") is read as both.
+
+`requested_kinds(text)` names the inquiry intents the wording supports; `booking_part(text)`
+tells whether a part of the message after its first asks to book.
+"""
+
+from __future__ import annotations
+
+import re
+
+CUES = {
+    "inquire_cost": re.compile(
+        r"\b(?:cost\w*|price\w*|pricey|charge\w*|pay|paying|fee\w*|expensive|afford\w*|insurance|insured|medicare|"
+        r"medicaid|medigap|covered|cover|coverage|copay\w*|co-pay\w*|bill\w*|out of pocket|how much (?:is|are|for|would|will|do)|"
+        r"aetna|cigna|humana|blue cross|tricare|rate|rates)\b|\$",
+        re.IGNORECASE,
+    ),
+    "inquire_availability": re.compile(
+        r"\b(?:open\w*|availab\w*|slots?|soonest|next (?:week|month)|this week|tomorrow|today|wait\w*|"
+        r"when can|how soon|fit (?:me|him|her) in|free (?:time|times)|new (?:patients|people)|"
+        r"mon|tues?|wed|thu|thurs|fri|sat|sun)(?:days?)?\b|\b(?:mornings?|afternoons?|evenings?)\b",
+        re.IGNORECASE,
+    ),
+    "request_appointment": re.compile(
+        r"\b(?:book\w*|appointments?|appts?|schedul\w*|consult\w*|sign (?:me|him|her|them|my \w+) up|come in|"
+        r"get (?:me|him|her) in|set (?:me |him |her )?up|evaluation|make a visit|see (?:a|one of your|your) therapist)\b",
+        re.IGNORECASE,
+    ),
+}
+_PARTS = re.compile(r"[?.;!]+\s*|\s*,\s*(?:and |also |plus )?|\s+(?:and also|also|plus)\s+", re.IGNORECASE)
+_BOOKING = re.compile(
+    r"^(?:and |so |also |but )?(?:i(?:'d| would)? (?:like|want|wanna|need) to|can i|could i|please|i'?m looking to|"
+    r"how do i|can you|i want you to)\b.{0,30}\b(?:book\w*|schedul\w*|sign (?:me|him|her|them|my \w+) up|"
+    r"make an appointment|set up (?:a|an) (?:appointment|visit|consult\w*)|get (?:a|an) (?:appointment|consult\w*))\b",
+    re.IGNORECASE,
+)
+
+
+def requested_kinds(text: str) -> set[str]:
+    """The inquiry intents whose wording appears in the message."""
+    return {intent for intent, cue in CUES.items() if cue.search(text)}
+
+
+def booking_part(text: str) -> bool:
+    """True when a part after the first asks to book ("... ? I want to sign my dad up for therapy")."""
+    parts = [p for p in _PARTS.split(text) if p and p.strip()]
+    return any(_BOOKING.search(part.strip()) for part in parts[1:])
