@@ -74,6 +74,37 @@ class ValidateInquiryForm(FormValidationAction):
             slots.remove("details_confirmed")
         return slots
 
+    # Free-text answers are read in context (`inquiry.reads_as_answer`) rather than by the
+    # classifier's intent alone, so "Dexter Bone" is a name even when "bone" sounds like a question.
+    def _answer_to(self, slot: str, tracker: Tracker) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != slot:
+            return {}
+        text = _text(tracker)
+        return {slot: text} if inquiry.reads_as_answer(slot, text, _intent(tracker)) else {}
+
+    async def extract_lead_name(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return self._answer_to("lead_name", tracker)
+
+    async def extract_contact(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return self._answer_to("contact", tracker)
+
+    async def extract_area_of_concern(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return self._answer_to("area_of_concern", tracker)
+
+    async def extract_preferred_times(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return self._answer_to("preferred_times", tracker)
+
+    async def extract_insurance(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return self._answer_to("insurance", tracker)
+
+    @staticmethod
+    def _explained(slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any] | None:
+        """For "why do you need that?": the reason, then the same question again."""
+        if tracker.get_slot("requested_slot") != slot or not inquiry.asks_why(_text(tracker)):
+            return None
+        dispatcher.utter_message(text=inquiry.reason_for(slot, services.settings().clinic_phone))
+        return {slot: None}
+
     def _rejected(self, slot: str, hint: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
         failures = int(tracker.get_slot("inquiry_failures") or 0) + 1
         dispatcher.utter_message(text=hint)
@@ -84,14 +115,18 @@ class ValidateInquiryForm(FormValidationAction):
     def validate_lead_name(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
         if value is None:
             return {}
+        if (explained := self._explained("lead_name", dispatcher, tracker)) is not None:
+            return explained
         name = inquiry.clean_name(str(value))
         if name is None:
-            return self._rejected("lead_name", "I just need the name our staff should ask for, like Maria Lopez.", dispatcher, tracker)
+            return self._rejected("lead_name", "That doesn't look like a name. What name should our staff ask for? For example, Maria Lopez.", dispatcher, tracker)
         return {"lead_name": name, "inquiry_failures": 0}
 
     def validate_contact(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
         if value is None:
             return {}
+        if (explained := self._explained("contact", dispatcher, tracker)) is not None:
+            return explained
         found = inquiry.parse_contact(str(value))
         if not found.found:
             if any(ch.isdigit() for ch in str(value)):
@@ -105,25 +140,32 @@ class ValidateInquiryForm(FormValidationAction):
     def validate_area_of_concern(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
         if value is None:
             return {}
+        if (explained := self._explained("area_of_concern", dispatcher, tracker)) is not None:
+            return explained
         # The visitor's own words say more than the entity alone ("my left hip when I climb stairs").
 
         typed = _text(tracker) if tracker.get_slot("requested_slot") == "area_of_concern" else ""
         area = inquiry.clean_area(typed or str(value))
-        if area is None:
+        # Gibberish is no description of an area, however the form reads it.
+        if area is None or (_intent(tracker) == "out_of_scope" and not inquiry.find_area(typed or str(value))):
             return self._rejected("area_of_concern", "Please tell me which area you'd like help with, like lower back or hip.", dispatcher, tracker)
         return {"area_of_concern": area, "inquiry_failures": 0}
 
     def validate_preferred_times(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
         if value is None:
             return {}
+        if (explained := self._explained("preferred_times", dispatcher, tracker)) is not None:
+            return explained
         times = inquiry.clean_times(str(value))
-        if times is None:
+        if times is None or (_intent(tracker) == "out_of_scope" and not inquiry.mentions_time(str(value))):
             return self._rejected("preferred_times", "Which days or times usually work for you? For example: weekday mornings, or any time.", dispatcher, tracker)
         return {"preferred_times": times, "inquiry_failures": 0}
 
     def validate_insurance(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
         if value is None:
             return {}
+        if (explained := self._explained("insurance", dispatcher, tracker)) is not None:
+            return explained
         insurance = inquiry.clean_insurance(str(value))
         if insurance is None:
             return self._rejected("insurance", "Just the name of your plan is enough, like Medicare, or say skip.", dispatcher, tracker)
@@ -144,6 +186,8 @@ class ValidateInquiryForm(FormValidationAction):
         if value is None:
             if tracker.get_slot("requested_slot") != "consent":
                 return {}
+            if (explained := self._explained("consent", dispatcher, tracker)) is not None:
+                return explained
             return self._rejected("consent", "Sorry, I need a yes or a no for this one.", dispatcher, tracker)
         return {"consent": bool(value), "inquiry_failures": 0}
 

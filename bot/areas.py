@@ -16,15 +16,26 @@ AREAS_FILE = Path(__file__).resolve().parent.parent / "nlp" / "body_areas.json"
 
 @cache
 def _phrase_index() -> dict[str, str]:
+    """Phrases that name an area anywhere in a sentence."""
     areas = json.loads(AREAS_FILE.read_text(encoding="utf-8"))
+    answer_only = {p.lower() for phrases in areas.get("_only_as_an_answer", {}).values() for p in phrases}
     index: dict[str, str] = {}
     for canonical, phrases in areas.items():
         if canonical.startswith("_"):
             continue
-        index[canonical.lower()] = canonical
+        if canonical.lower() not in answer_only:
+            index[canonical.lower()] = canonical
         for phrase in phrases:
             index[phrase.lower()] = canonical
     return index
+
+
+@cache
+def _answer_index() -> dict[str, str]:
+    """Phrases that name an area as a whole answer: those above, and a bare "back"."""
+    answers = json.loads(AREAS_FILE.read_text(encoding="utf-8")).get("_only_as_an_answer", {})
+    index = {phrase.lower(): canonical for canonical, phrases in answers.items() for phrase in phrases}
+    return {**_phrase_index(), **index}
 
 
 def canonical_areas() -> list[str]:
@@ -33,7 +44,7 @@ def canonical_areas() -> list[str]:
 
 def canonical_area(text: str) -> str | None:
     """The canonical area for a phrase ("my lower back" -> "Lower back"), or None."""
-    index = _phrase_index()
+    index = _answer_index()
     cleaned = " ".join(re.sub(r"[^a-z' -]", " ", text.lower()).split())
     if cleaned in index:
         return index[cleaned]

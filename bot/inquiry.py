@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.areas import canonical_area, find_area
 from bot.leads.contact import find_email, find_phone, format_phone
+from bot.names import is_given_name, looks_like_name
 from bot.settings import OpeningHours, Settings
 
 KINDS_BY_INTENT = {
@@ -23,7 +24,38 @@ KINDS_BY_INTENT = {
 CALLBACK = "callback"
 # Intents answered in the middle of the form before it resumes; never taken as an answer.
 INTERJECTION_INTENTS = frozenset(
-    {"faq", "emergency", "stop", "medical_advice", "bot_challenge", "clinic_contact", "human_handoff"}
+    {"faq", "emergency", "self_harm", "stop", "medical_advice", "bot_challenge", "clinic_contact", "human_handoff",
+     "request_callback", "non_english"}
+)
+# Always something other than an answer, however the reply looks.
+SAFETY_AND_STOP_INTENTS = frozenset({"emergency", "self_harm", "stop"})
+# Free-text answers the form reads in context: the reply is the answer unless it clearly is not.
+FREE_TEXT_SLOTS = ("lead_name", "contact", "area_of_concern", "preferred_times", "insurance")
+# Why the assistant asks for each detail, for "why do you need that?".
+REASONS = {
+    "lead_name": "So our front desk knows who they're calling back. A first name is fine, or say stop to leave this.",
+    "contact": "So our front desk can reach you about this inquiry, and for nothing else. "
+               "If you'd rather not share it here, say stop, and call us at {phone} whenever it suits you.",
+    "area_of_concern": "So the right physical therapist looks at your inquiry. A word or two is enough.",
+    "preferred_times": "So staff can suggest a time that suits you when they contact you.",
+    "insurance": "So staff can check your coverage before they call. You can skip it.",
+    "consent": "We only contact people who say yes, and we use your details for this inquiry alone. "
+               "If you'd rather not, say no and nothing is saved; you can always call us at {phone}.",
+}
+_REFUSED = re.compile(
+    r"\b(?:i'?d|i would) rather not\b|\bprefer not\b|\b(?:don't|do not|dont) (?:want|wish|like) to (?:give|share|say|tell|put)\b"
+    r"|\bnot comfortable (?:giving|sharing|with)\b|\bnone of your business\b|\bwhy should i\b",
+    re.IGNORECASE,
+)
+_WHY_ASKED = re.compile(
+    r"^\s*(?:but |and |ok |okay )?(?:why|what for|how come|what(?:'s| is| do you need| will you do with)\b.{0,20}\b(?:for|with it|with that))"
+    r"|\bwhy do you (?:need|want|ask)|\bwhat do you need (?:it|that|this|my \w+) for\b|\bwhat'?s (?:it|that|this) for\b",
+    re.IGNORECASE,
+)
+_QUESTION_START = re.compile(
+    r"^\s*(?:what|whats|what's|how|why|when|where|who|which|is|are|can|could|do|does|did|should|would|will|may|"
+    r"tell me|explain)\b",
+    re.IGNORECASE,
 )
 INSURANCE_SKIPPED = "not given"
 MAX_FAILURES_BEFORE_PHONE = 3
@@ -43,14 +75,10 @@ FORM_SLOTS = (
     "correction_requested",
 )
 
-# Words that answer a question but are never a name.
-_NOT_NAMES = {
-    "yes", "no", "yeah", "nope", "ok", "okay", "sure", "hi", "hello", "hey", "thanks", "thank you",
-    "stop", "cancel", "skip", "none", "nothing", "idk", "why", "what", "name", "my name",
-}
 _NAME_PREFIX = re.compile(
-    r"^(?:(?:hi|hello|hey)[,!. ]+)?(?:my name is|my name's|name is|name's|i am|i'm|im|it is|it's|its|"
-    r"this is|call me|you can call me|the name is|change (?:the |my )?name to|actually)\s+",
+    r"^(?:(?:hi|hello|hey|sure|ok|okay|yes)[,!. ]+)?(?:(?:my|her|his|their|our|the|the patient's|my \w+'s) "
+    r"(?:full |first )?name(?:'s| is)|name is|name's|i am|i'm|im|it is|it's|its|"
+    r"this is|call me|you can call me|she is|he is|she's|he's|change (?:the |my )?name to|actually)\s+",
     re.IGNORECASE,
 )
 _SKIP_WORDS = {"skip", "no", "none", "n/a", "na", "not now", "rather not say", "prefer not to say", "pass"}
@@ -58,8 +86,11 @@ _NO_INSURANCE = {"no insurance", "i don't have insurance", "i dont have insuranc
 
 
 def kind_for_intent(intent: str | None) -> str:
-    """The inquiry kind an intent starts; an accepted call-back offer is a call-back."""
-    return KINDS_BY_INTENT.get(intent or "", CALLBACK)
+    """The inquiry kind an intent starts ("faq+inquire_cost" too); an accepted call-back offer is a call-back."""
+    for part in (intent or "").split("+"):
+        if part in KINDS_BY_INTENT:
+            return KINDS_BY_INTENT[part]
+    return CALLBACK
 
 
 def clean_name(text: str) -> str | None:
@@ -67,16 +98,72 @@ def clean_name(text: str) -> str | None:
     candidate = text.strip()
     for _ in range(2):
         candidate = _NAME_PREFIX.sub("", candidate).strip()
-    candidate = candidate.strip(" .,!;:\"'")
-    if not candidate or len(candidate) > 80 or candidate.lower() in _NOT_NAMES:
-        return None
-    if any(ch.isdigit() for ch in candidate) or "@" in candidate or "?" in candidate:
-        return None
-    if len(candidate.split()) > 5 or not re.search(r"[^\W\d_]", candidate):
+    # A closing full stop stays after "Jr." or an initial ("Calvin Reed Jr.", "Mary J.").
+    keeps_stop = bool(re.search(r"(?:\b(?:jr|sr|st|dr)|\b\w)\.$", candidate.strip(), re.IGNORECASE))
+    candidate = candidate.strip(" .,!;:\"'") + ("." if keeps_stop else "")
+    if not looks_like_name(candidate):
         return None
     if candidate == candidate.lower():
         candidate = " ".join(part[:1].upper() + part[1:] for part in candidate.split())
     return candidate
+
+
+def reason_for(slot: str, clinic_phone: str) -> str:
+    """Why the form asks for `slot`, in one or two sentences."""
+    return REASONS[slot].format(phone=clinic_phone)
+
+
+def mentions_time(text: str) -> bool:
+    """True when the text names a day or a time of day ("tuesday after 3", "mornings")."""
+    return bool(_TIME_WORDS.search(text)) or bool(re.search(r"\b\d{1,2}(?::\d\d)?\b", text))
+
+
+def asks_why(text: str) -> bool:
+    """True for "why do you need that?" and its kin, and for a reluctant "I'd rather not give that"."""
+    return bool(_WHY_ASKED.search(text) or _REFUSED.search(text))
+
+
+def is_question(text: str) -> bool:
+    stripped = text.strip()
+    return stripped.endswith("?") or bool(_QUESTION_START.match(stripped))
+
+
+def _looks_like_answer(slot: str, text: str) -> bool:
+    if slot == "lead_name":
+        return clean_name(text) is not None
+    if slot == "contact":
+        return parse_contact(text).found or sum(ch.isdigit() for ch in text) >= 7 or "@" in text
+    if slot == "area_of_concern":
+        return bool(find_area(text) or canonical_area(text)) and not is_question(text)
+    if slot == "preferred_times":
+        return mentions_time(text) and not is_question(text)
+    return not is_question(text)
+
+
+def reads_as_answer(slot: str, text: str, intent: str | None) -> bool:
+    """Whether a reply to the question for `slot` is its answer, read in context.
+
+    It is, unless it clearly is something else: a crisis, an emergency or stop always are; a
+    question, or a message the classifier gave another purpose (an FAQ, a booking question),
+    is something else when it does not also look like the answer ("Dexter Bone" is a name
+    whatever the classifier made of "bone"). "Why do you need that?" is read as an answer so
+    the form can explain and ask again.
+    """
+    if not text.strip() or intent in SAFETY_AND_STOP_INTENTS:
+        return False
+    if asks_why(text):
+        return True
+    words = text.split()
+    if intent == "non_english" and len(words) >= 3 and not all(w[:1].isupper() or not w[:1].islower() for w in words) \
+            and not is_given_name(words[0]):
+        # A sentence in another language, not a name of three words ("Nguyễn Thị Lan" is capitalised).
+        return False
+    if _looks_like_answer(slot, text):
+        return True
+    if is_question(text):
+        return False
+    base_intents = set((intent or "").split("+"))
+    return not (base_intents & (INTERJECTION_INTENTS | set(KINDS_BY_INTENT)))
 
 
 @dataclass(frozen=True)
@@ -162,7 +249,7 @@ _TIME_WORDS = re.compile(
     re.IGNORECASE,
 )
 # "Margaret not Maggie": the part before "not" is the new value.
-_NOT_THAT = re.compile(r"\s*,?\s+(?:not|instead of|rather than)\s+(.+)$", re.IGNORECASE)
+_NOT_THAT = re.compile(r"\s*,?\s+(?:not|instead of|rather than|more than)\s+(.+)$", re.IGNORECASE)
 
 
 def _split_not(text: str) -> tuple[str, str | None]:

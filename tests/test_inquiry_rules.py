@@ -31,9 +31,64 @@ def test_a_name_is_found_in_the_answer(answer, name):
 
 
 @pytest.mark.parametrize("answer", ["", "yes", "no", "804 555 0134", "jo@example.com", "what do you need my name for?",
-                                    "i would rather tell you everything about my back pain first please"])
+                                    "i would rather tell you everything about my back pain first please",
+                                    "asdf", "test test", "blorf quantum zebra", "q"])
 def test_answers_that_are_not_names_are_refused(answer):
     assert inquiry.clean_name(answer) is None
+
+
+@pytest.mark.parametrize("answer, name", [("her name is Opal Jenkins", "Opal Jenkins"), ("Calvin Reed Jr.", "Calvin Reed Jr."),
+                                          ("Dexter Bone", "Dexter Bone")])
+def test_names_keep_their_shape(answer, name):
+    assert inquiry.clean_name(answer) == name
+
+
+@pytest.mark.parametrize(
+    "slot, text, intent",
+    [
+        ("lead_name", "Dexter Bone", "faq"),
+        ("lead_name", "blorf quantum zebra", "out_of_scope"),
+        ("lead_name", "why do you need that?", "out_of_scope"),
+        ("lead_name", "王小明", "non_english"),
+        ("lead_name", "Nguyễn Thị Lan", "non_english"),
+        ("contact", "eight oh four five five five oh one six two", "faq"),
+        ("area_of_concern", "my shoulder", "faq"),
+        ("preferred_times", "tuesday after 3", "inquire_availability"),
+        ("contact", "I'd rather not give that out online", "deny"),
+    ],
+)
+def test_a_reply_is_the_answer_unless_it_clearly_is_something_else(slot, text, intent):
+    assert inquiry.reads_as_answer(slot, text, intent)
+
+
+@pytest.mark.parametrize(
+    "slot, text, intent",
+    [
+        ("lead_name", "what's a dexa scan", "faq"),
+        ("lead_name", "I want to kill myself", "self_harm"),
+        ("contact", "my mom fell and can't get up", "emergency"),
+        ("lead_name", "stop", "stop"),
+        ("area_of_concern", "is walking ok for my hip?", "faq"),
+        ("lead_name", "necesito una cita por favor", "non_english"),
+        ("preferred_times", "how much does a visit cost", "inquire_cost"),
+    ],
+)
+def test_questions_crises_and_other_requests_are_not_answers(slot, text, intent):
+    assert not inquiry.reads_as_answer(slot, text, intent)
+
+
+def test_every_question_has_its_reason_with_the_clinic_phone():
+    for slot in (*inquiry.FREE_TEXT_SLOTS, "consent"):
+        assert inquiry.reason_for(slot, "(804) 493-3256")
+    assert "(804) 493-3256" in inquiry.reason_for("contact", "(804) 493-3256")
+    assert inquiry.asks_why("why do you need my number?") and inquiry.asks_why("I'd rather not say")
+    assert not inquiry.asks_why("Maria Lopez")
+
+
+def test_an_inquiry_kind_is_read_from_a_two_request_intent():
+    assert inquiry.kind_for_intent("faq+inquire_cost") == "cost"
+    assert inquiry.kind_for_intent("faq+request_appointment") == "appointment"
+    assert inquiry.kind_for_intent("request_callback") == "callback"
 
 
 def test_contact_details_are_found_in_a_sentence():

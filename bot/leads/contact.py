@@ -42,12 +42,30 @@ def normalize_phone(text: str | None) -> str | None:
     return _to_e164(number)
 
 
+_DIGIT_WORDS = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "for": "4",
+                "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+_REPEATS = {"double": 2, "triple": 3}
+
+
+def _spoken_digits(text: str) -> str:
+    """Digits said in words, as voice typing writes them: "eight oh four double five" -> "80455"."""
+    digits, repeat = [], 1
+    for word in re.findall(r"[a-z]+|\d", text.lower()):
+        if word in _REPEATS:
+            repeat = _REPEATS[word]
+        elif word in _DIGIT_WORDS or word.isdigit():
+            digits.append((_DIGIT_WORDS.get(word) or word) * repeat)
+            repeat = 1
+    return "".join(digits)
+
+
 def find_phone(text: str | None) -> str | None:
-    """The first valid phone number inside a sentence, in E.164, or None."""
+    """The first valid phone number inside a sentence, in E.164, or None; digits said in words count."""
     if not text:
         return None
-    for match in phonenumbers.PhoneNumberMatcher(text, DEFAULT_REGION, leniency=phonenumbers.Leniency.VALID):
-        return _to_e164(match.number)
+    for candidate in (text, _spoken_digits(text)):
+        for match in phonenumbers.PhoneNumberMatcher(candidate, DEFAULT_REGION, leniency=phonenumbers.Leniency.VALID):
+            return _to_e164(match.number)
     return None
 
 

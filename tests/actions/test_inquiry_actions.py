@@ -20,7 +20,7 @@ from actions.inquiry import (
     ActionSubmitInquiry,
     ValidateInquiryForm,
 )
-from bot import services
+from bot import inquiry, services
 from bot.db import make_engine, make_session_factory, upgrade_database
 from bot.leads.models import Lead
 from bot.settings import PROJECT_ROOT, Settings
@@ -359,3 +359,50 @@ async def test_an_area_from_an_earlier_session_is_not_carried_over(domain):
                            extra_events=[earlier, {"event": "session_started"}])
     events = await ActionStartInquiry().run(CollectingDispatcher(), tracker, domain)
     assert as_dict(events).get("area_of_concern") is None
+
+
+# Replies read in context: the form itself decides whether a reply answers its question.
+
+async def test_a_name_that_sounds_like_a_question_is_taken_as_the_name(domain):
+    slots, messages = await run_form(domain, make_tracker(
+        slots={"requested_slot": "lead_name"}, intent="faq", text="Dexter Bone"))
+    assert slots["lead_name"] == "Dexter Bone"
+    assert messages == []
+
+
+@pytest.mark.parametrize("intent, text", [("faq", "what's a dexa scan?"), ("self_harm", "I want to kill myself"),
+                                          ("emergency", "my mom fell and can't get up"), ("stop", "stop")])
+async def test_a_question_or_a_crisis_is_left_to_its_rule(domain, intent, text):
+    # No slot set: Rasa rejects the form, and the rule for the intent answers first.
+    slots, messages = await run_form(domain, make_tracker(slots={"requested_slot": "lead_name"}, intent=intent, text=text))
+    slots.pop("requested_slot", None)
+    assert slots == {} and messages == []
+
+
+@pytest.mark.parametrize("text", ["asdf", "blorf quantum zebra", "test test"])
+async def test_a_mash_at_the_name_question_is_asked_again(domain, text):
+    slots, messages = await run_form(domain, make_tracker(
+        slots={"requested_slot": "lead_name"}, intent="out_of_scope", text=text))
+    assert slots["lead_name"] is None
+    assert "doesn't look like a name" in messages[0]["text"]
+
+
+async def test_why_a_detail_is_needed_is_explained_and_the_question_asked_again(domain):
+    slots, messages = await run_form(domain, make_tracker(
+        slots={"requested_slot": "contact", "inquiry_failures": 0}, intent="out_of_scope", text="why do you need that?"))
+    assert slots["contact"] is None and "inquiry_failures" not in slots
+    assert messages[0]["text"] == inquiry.reason_for("contact", Settings.from_env({}).clinic_phone)
+
+
+async def test_why_consent_is_asked_is_explained(domain):
+    slots, messages = await run_form(domain, make_tracker(
+        slots={"requested_slot": "consent"}, intent="out_of_scope", text="why do you need my permission for that?"))
+    assert slots["consent"] is None
+    assert messages[0]["text"] == inquiry.reason_for("consent", Settings.from_env({}).clinic_phone)
+
+
+async def test_gibberish_is_no_area(domain):
+    slots, messages = await run_form(domain, make_tracker(
+        slots={"requested_slot": "area_of_concern"}, intent="out_of_scope", text="blorf quantum zebra"))
+    assert slots["area_of_concern"] is None
+    assert "which area" in messages[0]["text"]

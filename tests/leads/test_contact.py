@@ -93,10 +93,16 @@ def test_find_phone_pulls_the_number_out_of_a_sentence(sentence, expected):
 
 @pytest.mark.parametrize(
     "sentence",
-    [None, "", "I'm 65 and my back hurts since 2019", "email me at maria@example.com", "my number is 555-0188"],
+    [None, "", "I'm 65 and my back hurts since 2019", "email me at maria@example.com", "my number is 555-0188",
+     "one two three", "I have two kids and one dog, and four grandchildren"],
 )
 def test_find_phone_finds_nothing_where_there_is_no_number(sentence):
     assert find_phone(sentence) is None
+
+
+@pytest.mark.parametrize("said", ["eight oh four five five five oh one six two", "eight oh four, double five five, oh one six two"])
+def test_find_phone_reads_a_number_said_in_words(said):
+    assert find_phone(said) == "+18045550162"
 
 
 @pytest.mark.parametrize(
