@@ -59,6 +59,10 @@ def nlu_levers(base: dict) -> list[configs.ConfigVariant]:
 
 POLICY_LEVER = configs.ConfigVariant("with-ted", "our pipeline with TEDPolicy added to RulePolicy + MemoizationPolicy",
                                      configs.with_ted_policy)
+# The NLU examples as the team alone wrote them, before examples written by others made them more
+# varied: the data lever trains ours on these (rules, stories and answers as they are now).
+TEAM_DATA_REVISION = "c5dcb6c"
+TEAM_DATA_FILES = ("faq.yml", "general.yml", "inquiry.yml", "safety.yml")
 RASA_DEFAULTS_NOTE = "as `rasa run` starts it: TensorFlow's own thread pools, glibc's allocator defaults"
 # One worker per core: a Rasa worker keeps one core busy, and the web app and action server are light.
 RECOMMENDED_WORKERS = 2
@@ -146,6 +150,19 @@ def _score(name: str, trained: nlu.Trained, work: Path, inputs: configs.Inputs, 
     return result
 
 
+def _team_data_inputs(inputs: configs.Inputs, directory: Path) -> configs.Inputs:
+    """The run's inputs with the NLU examples of TEAM_DATA_REVISION in place of today's."""
+    data = directory / "data"
+    shutil.copytree(inputs.data, data)
+    for name in TEAM_DATA_FILES:
+        shown = subprocess.run(["git", "show", f"{TEAM_DATA_REVISION}:data/nlu/{name}"], cwd=PROJECT_ROOT,
+                               capture_output=True, text=True)
+        if shown.returncode != 0:
+            raise BenchError(f"no data/nlu/{name} at {TEAM_DATA_REVISION}: {shown.stderr.strip()}")
+        (data / "nlu" / name).write_text(shown.stdout, encoding="utf-8")
+    return configs.Inputs(domain=inputs.domain, data=data, test_set=inputs.test_set)
+
+
 def _serve(variant: serving.ServeVariant, levels: list[serving.Level], parse_count: int, say: Clock,
            score_realistic: bool = False) -> dict:
     say(f"serving {variant.label}{f' ({variant.note})' if variant.note else ''}")
@@ -198,6 +215,16 @@ def run(args: argparse.Namespace) -> dict:
             result["serving"][name] = _serve(variant, levels, parse_count, say, score_realistic=True)
 
         if not quick and not args.no_levers:
+            say(f"ours trained on the team's own examples ({TEAM_DATA_REVISION}), to see what varied data buys")
+            team_inputs = _team_data_inputs(inputs, work / "inputs-team-data")
+            team_variant = configs.ConfigVariant("team-data", f"config.yml with the NLU examples of {TEAM_DATA_REVISION}")
+            team_model = _model(team_variant, configs.OURS, work, team_inputs, False, say)
+            result["levers"]["data"] = {"team-data": {
+                "description": team_variant.description, "training_seconds": team_model.seconds,
+                "nlu": _score("team-data", team_model, work, team_inputs, say).as_dict(),
+                "serving": _serve(serving.ServeVariant("team-data", team_model.model), [], parse_count, say,
+                                  score_realistic=True),
+            }}
             say("ours: Rasa alone with the model")
             result["levers"]["nlu_baseline_footprint"] = serving.footprint(
                 "ours", trained["ours"].model, parse_count, lambda line: say(f"  ours: {line}"))

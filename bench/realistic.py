@@ -14,6 +14,7 @@ ours and stock side by side).
 from __future__ import annotations
 
 import json
+import urllib.parse
 import urllib.request
 import uuid
 from collections import Counter, defaultdict
@@ -37,6 +38,11 @@ ASKED_SLOTS = {"name": "lead_name", "contact": "contact", "area": "area_of_conce
 # Intents the contract's readers take as the label's own: a call-back request is a request for a person.
 SAME_PURPOSE = {"human_handoff": {"request_callback"}}
 NOT_UNDERSTOOD = {"utter_out_of_scope", "utter_ask_rephrase", "utter_default", "action_default_fallback"}
+
+
+def _with_token(url: str, token: str | None) -> str:
+    """Rasa's HTTP API answers only with its token (`--auth-token`), given as `?token=`."""
+    return f"{url}?{urllib.parse.urlencode({'token': token})}" if token else url
 
 
 def _post(url: str, body: dict, timeout: float = 30) -> Any:
@@ -99,11 +105,12 @@ def parsed_label(parse: dict) -> str:
     return intent
 
 
-def score_messages(rasa_url: str, messages: Iterable[dict] | None = None) -> MessageScores:
+def score_messages(rasa_url: str, messages: Iterable[dict] | None = None, token: str | None = None) -> MessageScores:
+    """Parses each message (default: all of messages.yml) with the server at `rasa_url`."""
     scores = MessageScores()
     for message in messages if messages is not None else load_messages():
         expected = message["label"]
-        got = parsed_label(_post(f"{rasa_url}/model/parse", {"text": message["text"]}))
+        got = parsed_label(_post(_with_token(f"{rasa_url}/model/parse", token), {"text": message["text"]}))
         # "faq+inquire_cost" for a cost question that also asks an FAQ still starts the inquiry.
         right = got == expected or expected in got.split("+") or got in SAME_PURPOSE.get(expected, ())
         scores.total += 1
@@ -248,7 +255,8 @@ def _kind(expectation: Any) -> str:
     return next(iter(expectation)) if isinstance(expectation, dict) else str(expectation)
 
 
-def play_conversations(rasa_url: str, conversations: Iterable[dict] | None = None) -> ConversationScores:
+def play_conversations(rasa_url: str, conversations: Iterable[dict] | None = None,
+                       token: str | None = None) -> ConversationScores:
     """Plays each conversation as a new visitor; a conversation passes when every turn does.
 
     Every turn is played and checked, so `failures` holds each unmet expectation:
@@ -260,7 +268,7 @@ def play_conversations(rasa_url: str, conversations: Iterable[dict] | None = Non
         failed = False
         for number, turn in enumerate(conversation["turns"], start=1):
             _post(f"{rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": turn["user"]})
-            tracker = _get(f"{rasa_url}/conversations/{sender}/tracker")
+            tracker = _get(_with_token(f"{rasa_url}/conversations/{sender}/tracker", token))
             played = _turn_from_tracker(tracker, number)
             for expectation in turn.get("expect") or []:
                 why = check(expectation, played)

@@ -77,3 +77,21 @@ def test_the_markdown_report_shows_the_missed_targets():
     text = report.markdown(result)
     assert "| Held-out FAQ key accuracy | at least 97% | 96.0% | **missed** |" in text
     assert "2.00x" in text
+
+
+def test_messages_the_team_never_wrote_are_held_to_97_percent_and_shown_by_category():
+    result = copy.deepcopy(RESULT)
+    result["serving"]["ours"]["realistic"] = {
+        "messages": {"messages": 400, "intent_accuracy": 0.94, "crisis_recall": 1.0, "crisis_messages": 50,
+                     "emergency_recall": 1.0, "emergency_messages": 30, "false_emergency_share": 0.01,
+                     "by_category": {"crisis": {"correct": 50, "total": 50, "accuracy": 1.0},
+                                     "faq_messy": {"correct": 80, "total": 100, "accuracy": 0.8}}},
+        "conversations": {"conversations": 40, "passed": 38, "pass_rate": 0.95, "by_category": {"crisis": {"passed": 8, "total": 8}}},
+    }
+    rows = _by_name(report.targets(result))
+    accuracy = rows["Intent accuracy on messages the team never wrote"]
+    assert accuracy["met"] is False and "faq_messy 80.0%" in accuracy["shortfall"]
+    assert rows["Crisis recall on messages the team never wrote"]["met"] is True
+    assert rows["NLU alone p50 (`/model/parse`)"]["met"] is True
+    markdown = report.markdown(result)
+    assert "| faq_messy | 80/100 (80.0%) |" in markdown and "Conversations played out as written | 38 of 40" in markdown
