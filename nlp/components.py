@@ -1,5 +1,9 @@
 """Rasa NLU components that overrule the classifier where a rule must win.
 
+`QuestionFocus` comes first in config.yml: the classifiers of a long, rambling message see its
+question (`nlp/focus.py`); the components below read the whole message as typed, and `SafetyNet`,
+last, gives the message its whole text back.
+
 Placed after the classifiers in config.yml, in this order, each replacing the intent when it
 finds something (the classifier's ranking is kept below it):
 - `TwoRequestsCheck`: "faq+inquire_cost" only where the words ask for it, and a question
@@ -28,6 +32,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlp import safety
+from nlp.focus import question_part
 from nlp.language import LanguageIdentifier
 from nlp.nonsense import is_nonsense, vocabulary_of
 from nlp.two_requests import booking_part, requested_kinds
@@ -35,6 +40,8 @@ from nlp.two_requests import booking_part, requested_kinds
 log = logging.getLogger(__name__)
 
 SAFETY_INTENTS = ("self_harm", "emergency")
+# Where QuestionFocus keeps a long message's whole text while the classifiers read its question.
+TEXT_AS_TYPED = "text_as_typed"
 VOCABULARY_FILE = "vocabulary.json"
 
 
@@ -49,7 +56,7 @@ def _overrule(message: Message, intent: str, by: str) -> None:
 
 
 def _add_entity(message: Message, entity: str, value: str, by: str) -> None:
-    text = message.get(TEXT) or ""
+    text = _typed(message)
     entities = [e for e in (message.get(ENTITIES) or []) if e.get("entity") != entity]
     entities.append({"entity": entity, "value": value, "start": 0, "end": len(text), "confidence_entity": 1.0,
                      "extractor": by})
@@ -58,6 +65,18 @@ def _add_entity(message: Message, entity: str, value: str, by: str) -> None:
 
 def _intent_name(message: Message) -> Optional[str]:
     return (message.get(INTENT) or {}).get("name")
+
+
+def _typed(message: Message) -> str:
+    """The message as the visitor typed it, whole."""
+    return message.get(TEXT_AS_TYPED) or message.get(TEXT) or ""
+
+
+def _focus(message: Message) -> None:
+    text = message.get(TEXT)
+    if text and (question := question_part(text)) != text:
+        message.set(TEXT_AS_TYPED, text)
+        message.set(TEXT, question)
 
 
 class _Rules(GraphComponent):
@@ -72,13 +91,28 @@ class _Rules(GraphComponent):
         return training_data
 
 
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class QuestionFocus(_Rules):
+    """Before everything else: the classifiers of a long message read only its question."""
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            _focus(message)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        for message in training_data.training_examples:
+            _focus(message)
+        return training_data
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class TwoRequestsCheck(_Rules):
     """Keeps the classifier's two-request labels to messages whose words make both requests."""
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            intent, text = _intent_name(message) or "", message.get(TEXT) or ""
+            intent, text = _intent_name(message) or "", _typed(message)
             if intent.startswith("faq+"):
                 request = intent.split("+", 1)[1]
                 if request not in requested_kinds(text):
@@ -119,9 +153,9 @@ class NonsenseDetector(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            if _intent_name(message) in SAFETY_INTENTS or not message.get(TEXT):
+            if _intent_name(message) in SAFETY_INTENTS or not _typed(message):
                 continue
-            if is_nonsense(message.get(TEXT), self._vocabulary):
+            if is_nonsense(_typed(message), self._vocabulary):
                 _overrule(message, "out_of_scope", "NonsenseDetector")
         return messages
 
@@ -138,9 +172,9 @@ class LanguageDetector(_Rules):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            if not message.get(TEXT):
+            if not _typed(message):
                 continue
-            code = self._identifier.detect(message.get(TEXT))
+            code = self._identifier.detect(_typed(message))
             if code is None:
                 continue
             _add_entity(message, "language", code, "LanguageDetector")
@@ -151,11 +185,16 @@ class LanguageDetector(_Rules):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class SafetyNet(_Rules):
-    """Crisis and emergency phrases win over everything the classifiers said."""
+    """Crisis and emergency phrases anywhere in the message win over everything the classifiers said.
+
+    Last in the pipeline, it also gives a long message its whole text back for the parse's output.
+    """
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            text = message.get(TEXT)
+            text = _typed(message)
+            if message.get(TEXT_AS_TYPED):
+                message.set(TEXT, text)
             if not text:
                 continue
             crisis = safety.find_crisis(text)
