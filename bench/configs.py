@@ -41,6 +41,18 @@ def with_epochs(epochs: int) -> Callable[[dict], dict]:
     return change
 
 
+ENCODER_DIR = "build/minilm"
+
+
+def with_sentence_encoder(config: dict) -> dict:
+    """all-MiniLM-L6-v2 sentence embeddings (nlp/sentence_encoder.py) beside the sparse features."""
+    config = copy.deepcopy(config)
+    pipeline = config["pipeline"]
+    last_featurizer = max(i for i, c in enumerate(pipeline) if c["name"] == "CountVectorsFeaturizer")
+    pipeline.insert(last_featurizer + 1, {"name": "nlp.sentence_encoder.SentenceEncoderFeaturizer", "model_dir": ENCODER_DIR})
+    return config
+
+
 def without_diet_transformer(config: dict) -> dict:
     """DIET as a feed-forward classifier over the sparse features, like the ResponseSelector is."""
     config = copy.deepcopy(config)

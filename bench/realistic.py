@@ -181,7 +181,7 @@ def check(expectation: Any, turn: Turn) -> str | None:
     actions, text = turn.actions, "\n".join(turn.texts)
     requested = turn.slots.get("requested_slot") if turn.active_loop else None
     if kind == "crisis":
-        if not actions or actions[0] != "utter_self_harm":
+        if not actions or actions[0] not in ("utter_self_harm", "utter_self_harm_follow_up"):
             return f"crisis help not first: {actions}"
         if turn.faq_keys or requested and actions[-1] == "inquiry_form":
             return f"crisis help with an FAQ or a form question beside it: {actions}"
@@ -189,7 +189,8 @@ def check(expectation: Any, turn: Turn) -> str | None:
     if kind == "emergency":
         return None if actions and actions[0] == "utter_emergency" else f"911 not first: {actions}"
     if kind == "no_emergency":
-        return None if not {"utter_emergency", "utter_self_harm"} & set(actions) else f"safety answer given: {actions}"
+        return None if not {"utter_emergency", "utter_self_harm", "utter_self_harm_follow_up"} & set(actions) else (
+            f"safety answer given: {actions}")
     if kind == "faq":
         return None if f"faq/{value}" in turn.faq_keys else f"no answer faq/{value}: {turn.faq_keys or actions}"
     if kind == "no_faq":

@@ -46,8 +46,8 @@ def _level_name(level: dict) -> str:
     return f"{level['visitors']} visitors back-to-back"
 
 
-def _pct(value: float) -> str:
-    return f"{value:.1%}"
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
 
 
 def _unmeasured(name: str, wanted: str) -> Target:
@@ -446,6 +446,29 @@ def _realistic_section(result: dict) -> list[str]:
     return lines
 
 
+def _generalisation_section(result: dict) -> list[str]:
+    levers = (result.get("levers") or {}).get("data") or {}
+    if not levers:
+        return []
+    ours_nlu = (result.get("nlu") or {}).get("ours") or {}
+    ours_serving = (result.get("serving") or {}).get("ours") or {}
+    rows = [["ours (config.yml, data/ as it is)", _num((result.get("training") or {}).get("ours", {}).get("seconds"), 0, " s"),
+             _pct(ours_nlu["intent_accuracy"]) if ours_nlu else "-",
+             _pct(((ours_serving.get("realistic") or {}).get("messages") or {}).get("intent_accuracy")),
+             _num((ours_serving.get("parse") or {}).get("p50_ms"), 1, " ms"),
+             _num((ours_serving.get("peak_rss_mb") or {}).get("rasa"), 0, " MB")]]
+    for name, lever in levers.items():
+        served = lever.get("serving") or {}
+        rows.append([f"{name}: {lever['description']}", _num(lever.get("training_seconds"), 0, " s"),
+                     _pct(lever["nlu"]["intent_accuracy"]),
+                     _pct(((served.get("realistic") or {}).get("messages") or {}).get("intent_accuracy")),
+                     _num((served.get("parse") or {}).get("p50_ms"), 1, " ms"),
+                     _num((served.get("peak_rss_mb") or {}).get("rasa"), 0, " MB")])
+    return (["## What varied training data and a sentence encoder buy", ""]
+            + _table(["Model", "Training", "Intent accuracy, team's held-out set", "Intent accuracy, realistic set",
+                      "NLU p50", "Rasa peak memory"], rows))
+
+
 def markdown(result: dict) -> str:
     machine = result.get("machine") or {}
     lines = [
@@ -465,6 +488,7 @@ def markdown(result: dict) -> str:
         lines += ["## Targets (our configuration as it is)", ""] + _targets_table(result["targets"])
     lines += _nlu_section(result)
     lines += _realistic_section(result)
+    lines += _generalisation_section(result)
     lines += _serving_section(result)
     lines += _levers_section(result)
     lines += _recommended_section(result)

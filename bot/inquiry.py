@@ -36,7 +36,7 @@ REASONS = {
     "lead_name": "So our front desk knows who they're calling back. A first name is fine, or say stop to leave this.",
     "contact": "So our front desk can reach you about this inquiry, and for nothing else. "
                "If you'd rather not share it here, say stop, and call us at {phone} whenever it suits you.",
-    "area_of_concern": "So the right physical therapist looks at your inquiry. A word or two is enough.",
+    "area_of_concern": "So the right physical therapist looks at your inquiry. A word or two is enough, or say skip.",
     "preferred_times": "So staff can suggest a time that suits you when they contact you.",
     "insurance": "So staff can check your coverage before they call. You can skip it.",
     "consent": "We only contact people who say yes, and we use your details for this inquiry alone. "
@@ -118,9 +118,14 @@ def mentions_time(text: str) -> bool:
     return bool(_TIME_WORDS.search(text)) or bool(re.search(r"\b\d{1,2}(?::\d\d)?\b", text))
 
 
-def asks_why(text: str) -> bool:
-    """True for "why do you need that?" and its kin, and for a reluctant "I'd rather not give that"."""
-    return bool(_WHY_ASKED.search(text) or _REFUSED.search(text))
+# Details a visitor may decline: a refusal there is an answer ("not given"), not a reason to explain.
+OPTIONAL_SLOTS = frozenset({"area_of_concern", "insurance"})
+
+
+def asks_why(text: str, slot: str | None = None) -> bool:
+    """True for "why do you need that?" and its kin, and, for a detail that cannot be skipped, for a
+    reluctant "I'd rather not give that"."""
+    return bool(_WHY_ASKED.search(text) or (slot not in OPTIONAL_SLOTS and _REFUSED.search(text)))
 
 
 def is_question(text: str) -> bool:
@@ -151,7 +156,7 @@ def reads_as_answer(slot: str, text: str, intent: str | None) -> bool:
     """
     if not text.strip() or intent in SAFETY_AND_STOP_INTENTS:
         return False
-    if asks_why(text):
+    if asks_why(text, slot) or (slot in OPTIONAL_SLOTS and _REFUSED.search(text)):
         return True
     words = text.split()
     if intent == "non_english" and len(words) >= 3 and not all(w[:1].isupper() or not w[:1].islower() for w in words) \
@@ -186,14 +191,26 @@ _NON_ANSWERS = {"no", "yes", "ok", "okay", "idk", "dunno", "not sure", "i don't 
                 "nothing", "n/a", "na", "skip", "?"}
 
 
+AREA_NOT_GIVEN = "not given"
+
+
 def clean_area(text: str) -> str | None:
-    """Canonical area when the answer is just an area, else the visitor's own words."""
+    """Canonical area when the answer is just an area, else the visitor's own words.
+
+    A refusal ("I'd rather not say") is AREA_NOT_GIVEN; an answer that is a time ("any time") is
+    no area.
+    """
     candidate = " ".join(text.split()).strip(" .,!;:")
+    if _REFUSED.search(candidate) or candidate.lower() in _SKIP_WORDS - {"no", "none"}:
+        return AREA_NOT_GIVEN
     if len(candidate) < 2 or len(candidate) > 200 or not re.search(r"[A-Za-z]", candidate):
         return None
     if candidate.lower() in _NON_ANSWERS or candidate.endswith("?"):
         return None
-    return canonical_area(candidate) or candidate
+    area = canonical_area(candidate)
+    if area is None and find_area(candidate) is None and mentions_time(candidate):
+        return None
+    return area or candidate
 
 
 def clean_times(text: str) -> str | None:
@@ -208,7 +225,7 @@ def clean_times(text: str) -> str | None:
 def clean_insurance(text: str) -> str | None:
     candidate = " ".join(text.split()).strip(" .,!;:")
     lowered = candidate.lower()
-    if lowered in _SKIP_WORDS:
+    if lowered in _SKIP_WORDS or _REFUSED.search(candidate):
         return INSURANCE_SKIPPED
     if lowered in _NO_INSURANCE:
         return "No insurance"
@@ -312,6 +329,16 @@ def parse_correction(text: str, current: dict | None = None) -> Correction | Non
             cleared.update({"contact_phone": None, "contact_email": None})
         return Correction(slots=cleared, asks_again=True)
     return None
+
+
+# The read-back's buttons; a visitor who types a button's words means the button.
+READBACK_BUTTONS = (("Yes, send it", "/affirm"), ("Change something", "/deny"))
+
+
+def typed_button(text: str, buttons: tuple[tuple[str, str], ...] = READBACK_BUTTONS) -> str | None:
+    """The payload of the button whose title the visitor typed ("change something" -> "/deny"), or None."""
+    typed = " ".join(text.lower().split()).strip(" .!")
+    return next((payload for title, payload in buttons if title.lower() == typed), None)
 
 
 def readback(slots: dict) -> str:

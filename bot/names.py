@@ -12,6 +12,7 @@ countries), word frequencies from wordfreq's English list; both ship inside thei
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cache
 
 import gender_guesser.detector
@@ -32,7 +33,7 @@ _TITLES = {"mr", "mrs", "ms", "miss", "dr", "mx", "prof", "rev", "sr", "sra", "s
 _KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 _LATIN_LETTER = re.compile(r"[A-Za-zÀ-ÖØ-öø-ɏ]")
 _NAME_WORD = re.compile(r"^[^\W\d_]+(?:['’.\-][^\W\d_]+)*\.?$")
-_VOWELS = set("aeiouyàáâãäåèéêëìíîïòóôõöùúûüýÿāēīōū")
+_VOWELS = set("aeiouy")
 
 
 @cache
@@ -54,7 +55,12 @@ def _mashed(word: str) -> bool:
             if row[start:start + 4] in lowered:
                 return True
     latin = "".join(ch for ch in lowered if _LATIN_LETTER.match(ch))
-    return len(latin) >= 5 and latin == lowered and not (_VOWELS & set(latin))
+    return len(latin) >= 5 and latin == lowered and not (_VOWELS & set(_base_letters(latin)))
+
+
+def _base_letters(word: str) -> str:
+    """The letters without their marks ("hương" -> "huong"), so a vowel with a hook is still a vowel."""
+    return "".join(ch for ch in unicodedata.normalize("NFD", word) if not unicodedata.combining(ch))
 
 
 def looks_like_name(text: str) -> bool:

@@ -6,8 +6,9 @@ last, gives the message its whole text back.
 
 Placed after the classifiers in config.yml, in this order, each replacing the intent when it
 finds something (the classifier's ranking is kept below it):
-- `TwoRequestsCheck`: "faq+inquire_cost" only where the words ask for it, and a question
-  followed by a plain booking request read as both;
+- `TwoRequestsCheck`: "faq+inquire_cost" only where the words ask for it, a question followed
+  by a plain booking request read as both, and a message the classifier could not place that asks
+  for costs, openings or booking in plain words read as that request;
 - `NonsenseDetector`: code, keyboard mashes, words nobody uses -> `out_of_scope`;
 - `LanguageDetector`: a message clearly not in English -> `non_english`, with a `language`
   entity (ISO 639-1, "es") for the reply;
@@ -35,7 +36,7 @@ from nlp import safety
 from nlp.focus import question_part
 from nlp.language import LanguageIdentifier
 from nlp.nonsense import is_nonsense, vocabulary_of
-from nlp.two_requests import booking_part, requested_kinds
+from nlp.two_requests import booking_part, requested_kinds, rescued_request
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ class QuestionFocus(_Rules):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class TwoRequestsCheck(_Rules):
-    """Keeps the classifier's two-request labels to messages whose words make both requests."""
+    """Keeps two-request labels to messages whose words make both requests; reads plain requests the classifier missed."""
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -119,6 +120,8 @@ class TwoRequestsCheck(_Rules):
                     _overrule(message, "faq", "TwoRequestsCheck")
             elif intent == "faq" and booking_part(text):
                 _overrule(message, "faq+request_appointment", "TwoRequestsCheck")
+            elif intent == "nlu_fallback" and (request := rescued_request(text)):
+                _overrule(message, request, "TwoRequestsCheck")
         return messages
 
 
@@ -203,11 +206,14 @@ class SafetyNet(_Rules):
                 # An accident named in words ("took too much by accident", "bent the wrong way")
                 # is an emergency even where the classifier heard a crisis.
                 _overrule(message, "emergency", "SafetyNet")
+            elif _intent_name(message) in SAFETY_INTENTS and crisis is None and safety.is_refusal(text):
+                # "I don't want to give my number" is a refusal, whatever the classifier heard in it.
+                self._step_down(message)
             elif crisis is not None or _intent_name(message) == "self_harm":
                 if crisis is not None:
                     _overrule(message, "self_harm", "SafetyNet")
-                about = "someone_else" if crisis is not None and crisis.about_someone_else else "self"
-                _add_entity(message, "crisis_about", about, "SafetyNet")
+                about_someone_else = crisis.about_someone_else if crisis else safety.speaks_of_someone_else(text)
+                _add_entity(message, "crisis_about", "someone_else" if about_someone_else else "self", "SafetyNet")
             elif _intent_name(message) == "emergency" and safety.is_past_or_negated(text):
                 self._step_down(message)
         return messages
@@ -216,6 +222,6 @@ class SafetyNet(_Rules):
     def _step_down(message: Message) -> None:
         ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") not in SAFETY_INTENTS]
         if ranking:
-            log.debug("SafetyNet: a past or negated event is not an emergency")
+            log.debug("SafetyNet: a past, denied or declined matter is no emergency or crisis")
             message.set(INTENT, {"name": ranking[0]["name"], "confidence": ranking[0]["confidence"]}, add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

@@ -28,7 +28,8 @@ _VOCABULARY = (
     "chest pain bleeding stroke unconscious collapsed fainted drooping slurred numb ambulance "
     "emergency something someone pills hanging jump ending"
 ).split()
-# A word this common in English (Zipf 3: once per million words) is what it says, not a typo.
+# A word this common in English (Zipf 3: once per million words, wordfreq's "small" list) is what
+# it says, not a typo.
 REAL_WORD_ZIPF = 3.0
 # Short common words a typo rule must never rewrite ("life" is not "live", "die" is not "did").
 _KEEP = set(
@@ -50,7 +51,7 @@ _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 @lru_cache(maxsize=4096)
 def _corrected_word(word: str) -> str:
-    if word in _KEEP or len(word) < 3 or word in _VOCABULARY or zipf_frequency(word, "en") >= REAL_WORD_ZIPF:
+    if word in _KEEP or len(word) < 3 or word in _VOCABULARY or zipf_frequency(word, "en", wordlist="small") >= REAL_WORD_ZIPF:
         return word
     limit = 1 if len(word) < 7 else 2
     best, best_distance = word, limit + 1
@@ -90,7 +91,8 @@ _CRISIS_PHRASES = [
     rf"\b(?:kill|killing|harm|harming|cut|cutting|end|ending|take|taking) {_OTHERS}\b",
     r"\bsuicid\w*", r"\bself[- ]?harm\w*", r"\bkms\b", r"\bunalive\w*", r"\boverdos\w*", r"\bod on\b",
     rf"\b{_WANT} (?:to )?(?:die|be dead|end it|end it all|end things|end everything|not wake up|disappear forever)\b",
-    rf"\b{_NOT_WANT} (?:to )?(?:live|be alive|be here|be around|exist|wake up|go on|keep going|keep living|continue living)\b",
+    rf"\b{_NOT_WANT} (?:to )?(?:live|be alive|be here|be around|exist|wake up|go on|keep going|keep living|continue living)\b"
+    r"(?! for\b| that long| all day| too long| long\b| at\b| in\b)",
     r"\b(?:better off|be better) (?:dead|without me|if i (?:was|were) gone|if i wasn't here)\b",
     r"\bwish (?:i|he|she) (?:was|were) dead\b", r"\bwish (?:i|he|she) (?:was|were)n't (?:alive|here|born)\b",
     r"\bwish i (?:had|could) (?:never been born|disappear|just die|die)\b",
@@ -104,6 +106,8 @@ _CRISIS_PHRASES = [
     r"\b(?:hang|hanging) (?:myself|himself|herself|themselves)\b",
     r"\bjump (?:off|in front of) (?:a|the) (?:bridge|building|roof|train)\b",
     r"\btake (?:all )?(?:my|the|his|her) pills at once\b",
+    r"\b(?:going to|gonna|plan\w* to|want\w* to|about to|will) (?:take|swallow) (?:all|a bunch|a lot|a handful|the rest|every one) of "
+    r"(?:my|his|her|their|the) (?:pills|meds|medications?|tablets|sleeping pills)\b",
     r"\b(?:want|wants|wanted) to disappear\b",
     r"\bwhat'?s the point (?:anymore|of (?:it|anything|trying|going on|any of it))\b",
     r"\bno (?:reason|point) to (?:keep going|go on|live|carry on|be here|stay)\b",
@@ -171,12 +175,33 @@ _NEGATORS = re.compile(r"\b(?:no|not|don't|doesn't|didn't|never|without|isn't|wa
 _PAST_OR_HYPOTHETICAL = re.compile(
     r"\b(?:last (?:year|month|week|winter|summer|spring|fall|autumn|christmas)|"
     r"(?:years?|months?|weeks?|winters?|summers?|springs?|autumns?|decades?) ago|as a (?:kid|child|teen\w*|young \w+)|"
-    r"(?:a )?long (?:time )?ago|ages ago|a while (?:back|ago)|went away|gone away|"
+    r"(?:a )?long (?:time )?ago|ages ago|a while (?:back|ago)|went away|gone away|nothing (?:is )?broken|no injur\w*|"
+    r"(?:i'm|i am|he's|she's|he is|she is|they're|they are|we're|we are|it's|it is|is|are|was|feels?|seems?) "
+    r"(?:totally |completely |perfectly |all |doing )?(?:fine|ok|okay|alright|all right|better|good) now|"
     r"a (?:few|couple of) (?:years|months|weeks)|in (?:19|20)\d\d|back in|used to|when i was|history of|"
     r"previous|previously|in the past|healed|recovered|has recovered|i'?m (?:fine|ok|okay|better|all right|alright) now|"
     r"(?:is|are|was|feels|it's) fine now|no longer|since then|prevent|avoid|so i don't|so that i don't|what if|"
     r"how do i know if|signs of|in case|risk of|chance of|not an emergency|isn't an emergency)\b"
 )
+
+
+# Not wanting to share a detail is not danger ("I don't want to give my number", "I'd rather not say").
+_REFUSAL = re.compile(
+    r"\b(?:don't|do not|doesn't|rather not|prefer not to|not comfortable|won't|will not) (?:want to |wanna |like to )?"
+    r"(?:give|giving|share|sharing|say|saying|tell|telling|put|leave|type)\b.{0,25}\b(?:number|phone|email|e-mail|name|address|"
+    r"details|info|information|contact|that|it|online|here)\b|\brather not say\b"
+)
+
+
+def is_refusal(text: str) -> bool:
+    """True when the message declines to give a personal detail."""
+    return bool(_REFUSAL.search(normalise(text)))
+
+
+def speaks_of_someone_else(text: str) -> bool:
+    """True when the message is about another person and says nothing of the writer."""
+    normal = normalise(text)
+    return bool(re.search(rf"\b{_SOMEONE}\b", normal)) and not re.search(r"\b(?:i|i'm|i've|i'd|i'll|me|myself)\b", normal)
 
 
 @dataclass(frozen=True)
@@ -200,7 +225,7 @@ def find_crisis(text: str) -> Finding | None:
     """A crisis phrase in the message, or None. Negation does not clear it: "I don't want to live" is one."""
     normal = normalise(text)
     found = _match(_CRISIS, normal, skip_negated=False)
-    if found is None:
+    if found is None or _REFUSAL.search(normal):
         return None
     # "I don't want to die from a fall" is a worry, not a crisis.
     if re.search(r"\b(?:don't|do not|doesn't|never) (?:want|wanna) (?:to )?die\b", normal) and found.endswith(" die"):

@@ -7,7 +7,9 @@ says it in words of its own; and a question followed by a plain booking request 
 are falls? I want to sign my dad up") is read as both.
 
 `requested_kinds(text)` names the inquiry intents the wording supports; `booking_part(text)`
-tells whether a part of the message after its first asks to book.
+tells whether a part of the message after its first asks to book; `rescued_request(text)` names
+the inquiry a message the classifier could not place asks for in plain words ("whats the cost
+and do yall have anything thursday").
 """
 
 from __future__ import annotations
@@ -33,6 +35,20 @@ CUES = {
         re.IGNORECASE,
     ),
 }
+# Words that ask for an inquiry on their own, even where the classifier was unsure of the message.
+STRONG_CUES = {
+    "inquire_cost": re.compile(
+        r"\b(?:cost\w*|price\w*|pricey|charge\w*|fees?|expensive|afford\w*|insurance|medicare|medicaid|medigap|"
+        r"copay\w*|co-pay\w*|out of pocket|how much (?:is|are|for|4|would|will|do|does) (?:it|a|an|the|one|you|your|visit|session))\b",
+        re.IGNORECASE,
+    ),
+    "inquire_availability": re.compile(
+        r"\b(?:openings?|availab\w*|slots?|soonest|taking new|fit (?:me|him|her) in|anything (?:on |this |next )?"
+        r"(?:mon|tues?|wed|thu|thurs|fri|sat|sun)\w*|anything (?:this|next) week)\b",
+        re.IGNORECASE,
+    ),
+    "request_appointment": re.compile(r"\b(?:book\w*|appointments?|appts?|schedul\w*|consult\w*)\b", re.IGNORECASE),
+}
 _PARTS = re.compile(r"[?.;!]+\s*|\s*,\s*(?:and |also |plus )?|\s+(?:and also|also|plus)\s+", re.IGNORECASE)
 _BOOKING = re.compile(
     r"^(?:and |so |also |but )?(?:i(?:'d| would)? (?:like|want|wanna|need) to|can i|could i|please|i'?m looking to|"
@@ -45,6 +61,12 @@ _BOOKING = re.compile(
 def requested_kinds(text: str) -> set[str]:
     """The inquiry intents whose wording appears in the message."""
     return {intent for intent, cue in CUES.items() if cue.search(text)}
+
+
+def rescued_request(text: str) -> str | None:
+    """For a message the classifier could not place: the inquiry its own words ask for, first named first."""
+    found = [(match.start(), intent) for intent, cue in STRONG_CUES.items() if (match := cue.search(text))]
+    return min(found)[1] if found else None
 
 
 def booking_part(text: str) -> bool:

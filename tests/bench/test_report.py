@@ -95,3 +95,14 @@ def test_messages_the_team_never_wrote_are_held_to_97_percent_and_shown_by_categ
     assert rows["NLU alone p50 (`/model/parse`)"]["met"] is True
     markdown = report.markdown(result)
     assert "| faq_messy | 80/100 (80.0%) |" in markdown and "Conversations played out as written | 38 of 40" in markdown
+
+
+def test_what_varied_data_and_an_encoder_buy_is_shown_beside_ours():
+    result = copy.deepcopy(RESULT)
+    lever = {"description": "the team's own examples", "training_seconds": 90.0,
+             "nlu": {**RESULT["nlu"]["ours"], "intent_accuracy": 0.9},
+             "serving": {"parse": {"p50_ms": 12.0}, "peak_rss_mb": {"rasa": 900.0}, "realistic": None}}
+    result["levers"] = {"data": {"team-data": lever}}
+    markdown = report.markdown(result)
+    assert "## What varied training data and a sentence encoder buy" in markdown
+    assert "| team-data: the team's own examples | 90 s | 90.0% | - | 12.0 ms | 900 MB |" in markdown
