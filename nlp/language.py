@@ -62,25 +62,26 @@ class LanguageIdentifier:
         words = {w for w in tokenize(stripped, "en") if _LETTERS.search(w)}
         candidates = [c.language for c in ranked[:3]]
         inverted_marks = "¿" in stripped or "¡" in stripped
-        if inverted_marks:
+        if inverted_marks and Language.SPANISH not in candidates:
             candidates.insert(0, Language.SPANISH)
+        # Each word votes for the language in which it is clearly more common than in English; the
+        # language with most votes wins, at least two and more than English's, so a lone name
+        # ("Eduardo") or a mash is never a language.
+        best, best_votes = None, 0
         for language in candidates:
             if language == Language.ENGLISH:
                 continue
             code = _code(language)
-            # Each word votes for the language in which it is clearly more common: two votes
-            # at least, so a lone name ("Eduardo") or a mash is never a language.
             theirs = english = 0
             for word in words:
                 margin = zipf_frequency(word, code, wordlist="small") - zipf_frequency(word, "en", wordlist="small")
                 theirs += margin >= 1.0
                 english += margin <= -1.0
-            if theirs >= 2 and theirs > english:
-                return code
             # "¿aceptan Medicare?": Spanish's own question mark settles a tie.
-            if inverted_marks and language == Language.SPANISH and theirs and theirs >= english:
-                return code
-        return None
+            marked = inverted_marks and language == Language.SPANISH and theirs and theirs >= english
+            if (theirs >= 2 and theirs > english or marked) and theirs > best_votes:
+                best, best_votes = code, theirs
+        return best
 
 
 def _code(language: Language) -> str:
