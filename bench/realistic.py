@@ -178,7 +178,9 @@ def check(expectation: Any, turn: Turn) -> str | None:
         (kind, value), = expectation.items()
     else:
         kind, value = expectation, None
-    actions, text = turn.actions, "\n".join(turn.texts)
+    # Putting the inquiry aside shows the visitor nothing, so it does not count as going first.
+    actions = [action for action in turn.actions if action != "action_deactivate_loop"]
+    text = "\n".join(turn.texts)
     requested = turn.slots.get("requested_slot") if turn.active_loop else None
     if kind == "crisis":
         if not actions or actions[0] not in ("utter_self_harm", "utter_self_harm_follow_up"):
