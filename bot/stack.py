@@ -6,17 +6,20 @@ benchmarks. Rasa runs from .venv-rasa/, the action server from our own environme
 
 from __future__ import annotations
 
-import json
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping
+
+import backoff
 
 from bot.rasa_config import write_endpoints
 from bot.settings import PROJECT_ROOT, Settings
@@ -29,6 +32,8 @@ CREDENTIALS = PROJECT_ROOT / "credentials.yml"
 #   compete for the cores with the other processes;
 # - glibc returns large freed blocks to the system: loading a model builds TensorFlow graphs
 #   whose scratch memory it would otherwise keep.
+log = logging.getLogger(__name__)
+
 RASA_RUNTIME_ENV = {
     "TF_INTRA_OP_PARALLELISM_THREADS": "1",
     "TF_INTER_OP_PARALLELISM_THREADS": "1",
@@ -67,11 +72,7 @@ class Child:
     def healthy(self) -> bool:
         try:
             with urllib.request.urlopen(self.health_url, timeout=2) as response:
-                if response.status != 200:
-                    return False
-                if self.name == "Rasa":
-                    return bool(json.loads(response.read() or b"{}").get("model_id"))
-                return True
+                return response.status == 200
         except (urllib.error.URLError, OSError, ValueError):
             return False
 
@@ -107,6 +108,7 @@ class RasaStack:
     # Rasa's own defaults instead of RASA_RUNTIME_ENV when empty.
     rasa_runtime_env: Mapping[str, str] = field(default_factory=lambda: dict(RASA_RUNTIME_ENV))
     children: list[Child] = field(default_factory=list)
+    supervisor: Supervisor | None = None
 
     @property
     def rasa_url(self) -> str:
@@ -142,7 +144,8 @@ class RasaStack:
             name="Rasa",
             argv=[str(RASA_BIN), "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(self.rasa_port),
                   "--model", str(self.model), "--endpoints", str(endpoints), "--credentials", str(CREDENTIALS)],
-            health_url=f"{self.rasa_url}/status",
+            # Rasa listens only once its model is loaded; its REST channel answers without the HTTP API.
+            health_url=f"{self.rasa_url}/webhooks/rest/",
             log_path=run_dir / "logs" / f"rasa-{self.rasa_port}.log",
             env={**self.rasa_runtime_env, **env, "SANIC_WORKERS": str(self.rasa_workers)},
         )
@@ -169,7 +172,76 @@ class RasaStack:
     def crashed(self) -> Child | None:
         return next((child for child in self.children if child.exited() is not None), None)
 
+    def supervise(self, **policy: float) -> "Supervisor":
+        """Restart whichever child dies from now on, until `stop()`."""
+        self.supervisor = Supervisor(self.children, **policy)
+        self.supervisor.start()
+        return self.supervisor
+
     def stop(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.stop()
         # Rasa first: it stops sending work to the action server.
         for child in reversed(self.children):
             child.stop()
+
+
+def _restart_delays(first: float, cap: float) -> Iterator[float]:
+    delays = backoff.expo(base=2, factor=first, max_value=cap)
+    next(delays)  # backoff's generators yield once before the first delay
+    return delays
+
+
+class Supervisor:
+    """Restarts a child that died, waiting longer after each crash in a row.
+
+    A child that stayed up for `stable_seconds` before dying starts again from the
+    first delay: one crash a week is not a crash loop.
+    """
+
+    def __init__(self, children: list[Child], *, first_delay: float = 1.0, max_delay: float = 60.0,
+                 stable_seconds: float = 300.0, poll_seconds: float = 0.5) -> None:
+        self.children = children
+        self.first_delay, self.max_delay = first_delay, max_delay
+        self.stable_seconds, self.poll_seconds = stable_seconds, poll_seconds
+        self.restarts: dict[str, int] = {child.name: 0 for child in children}
+        self._stopping = threading.Event()
+        # Held while a child is being started, so stop() never misses a process started meanwhile.
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="supervisor", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        now = time.monotonic()
+        started = {child.name: now for child in self.children}
+        delays = {child.name: _restart_delays(self.first_delay, self.max_delay) for child in self.children}
+        due: dict[str, float] = {}
+        while not self._stopping.wait(self.poll_seconds):
+            for child in self.children:
+                now = time.monotonic()
+                if child.name not in due:
+                    code = child.exited()
+                    if code is None:
+                        continue
+                    if now - started[child.name] >= self.stable_seconds:
+                        delays[child.name] = _restart_delays(self.first_delay, self.max_delay)
+                    delay = next(delays[child.name])
+                    due[child.name] = now + delay
+                    log.warning("%s stopped unexpectedly (exit code %s); restarting it in %.3g s (its log: %s)",
+                                child.name, code, delay, child.log_path)
+                elif now >= due[child.name]:
+                    with self._lock:
+                        if self._stopping.is_set():
+                            return
+                        child.start()
+                    del due[child.name]
+                    started[child.name] = now
+                    self.restarts[child.name] += 1
+                    log.info("%s restarted (restart number %d)", child.name, self.restarts[child.name])
