@@ -30,7 +30,11 @@ MAX_BODY_BYTES = 16 * 1024
 SENDER_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
 # A server that does not accept the connection quickly is treated as down, so the next one is tried.
 CONNECT_TIMEOUT_SECONDS = 3.0
-UNAVAILABLE_MESSAGE = "The assistant is unavailable right now. Please call the clinic."
+# Shown by the widget as it is, with the phone number made a link.
+UNAVAILABLE_MESSAGE = (
+    "Sorry, the assistant is unavailable for a moment. Please send your message again shortly, "
+    "or call us at {phone}."
+)
 TOO_LARGE_MESSAGE = (
     f"The request is too large (over {MAX_BODY_BYTES:,} bytes). A message can have at most "
     f"{MAX_MESSAGE_CHARS:,} characters."
@@ -109,7 +113,11 @@ def server_order(sender_id: str, rasa_urls: tuple[str, ...]) -> list[str]:
 
 
 def normalise_rasa_messages(payload: Any) -> list[dict[str, Any]]:
-    """Rasa's REST channel answer in the widget's shape: text and buttons only."""
+    """Rasa's REST channel answer in the widget's shape: text and buttons only.
+
+    An answer with nothing to show is a failure: Rasa answers so when the action server is
+    down (it records the visitor's turn, runs no action and says nothing).
+    """
     if not isinstance(payload, list):
         raise RasaUnavailable("the answer was not a list of messages")
     messages = []
@@ -130,6 +138,8 @@ def normalise_rasa_messages(payload: Any) -> list[dict[str, Any]]:
                 continue
             text = ""
         messages.append({"text": text, "buttons": buttons})
+    if not messages:
+        raise RasaUnavailable("answered with nothing to show")
     return messages
 
 
@@ -181,5 +191,5 @@ async def chat(request: web.Request) -> web.Response:
     try:
         messages = await relay(request.app[HTTP_CLIENT], settings.rasa_urls, message, settings.rasa_timeout_seconds)
     except RasaUnavailable:
-        return json_error(503, UNAVAILABLE_MESSAGE, phone=settings.clinic_phone)
+        return json_error(503, UNAVAILABLE_MESSAGE.format(phone=settings.clinic_phone), phone=settings.clinic_phone)
     return web.json_response({"messages": messages}, headers={"Cache-Control": "no-store"})

@@ -62,13 +62,19 @@ async def test_answer_drops_recipient_id_images_and_odd_buttons(client, rasa):
     }
 
 
-async def test_rasa_saying_nothing_is_an_empty_list(client, rasa):
-    rasa.reply = lambda sender, message: []
+@pytest.mark.parametrize("answer", [[], [{"recipient_id": SENDER, "image": "https://example.org/bones.png"}]])
+async def test_rasa_saying_nothing_answers_503_with_the_phone_number(client, rasa, answer):
+    # What Rasa answers while the action server is down: the turn recorded, nothing said.
+    rasa.reply = lambda sender, message: answer
 
     response = await post_chat(client)
 
-    assert response.status == 200
-    assert await response.json() == {"messages": []}
+    assert response.status == 503
+    assert (await response.json())["error"] == (
+        "Sorry, the assistant is unavailable for a moment. Please send your message again shortly, "
+        "or call us at (804) 493-3256."
+    )
+    assert len(rasa.received) == 1
 
 
 async def test_a_message_of_exactly_1000_characters_is_relayed(client, rasa):
@@ -181,7 +187,7 @@ async def test_rasa_unreachable_answers_503_with_the_phone_number(client_for):
     assert response.status == 503
     body = await response.json()
     assert body["phone"] == "(555) 010-2000"
-    assert "unavailable" in body["error"]
+    assert "unavailable" in body["error"] and "(555) 010-2000" in body["error"]
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])

@@ -89,9 +89,17 @@
   function fillBubble(bubble, message) {
     if (message.kind === "offline") {
       bubble.appendChild(document.createTextNode(
-        "Sorry, the chat is not answering right now. Please call us at "));
+        "Sorry, the chat is not answering right now. Please try again in a moment, or call us at "));
       bubble.appendChild(phoneLink());
-      bubble.appendChild(document.createTextNode(" and we'll be glad to help."));
+      bubble.appendChild(document.createTextNode("."));
+    } else if (message.kind === "notice") {
+      // The server's own words (unavailable, busy, too many messages), with its phone number as a link.
+      message.text.split(config.phone).forEach(function (part, index) {
+        if (index > 0) {
+          bubble.appendChild(phoneLink());
+        }
+        bubble.appendChild(document.createTextNode(part));
+      });
     } else if (message.kind === "unheard") {
       bubble.appendChild(document.createTextNode("Sorry, I didn't catch that. You can rephrase, or call us at "));
       bubble.appendChild(phoneLink());
@@ -128,7 +136,7 @@
             return;
           }
           message.chosen = buttonIndex;
-          send(button.payload, button.title);
+          send(button.payload, button.title, message);
         });
         group.appendChild(element);
       });
@@ -232,7 +240,23 @@
     });
   }
 
-  function send(text, shownAs) {
+  // The turn did not get through: the visitor can send it again as it was.
+  function offerAgain(text, fromButtons) {
+    if (fromButtons) {
+      fromButtons.used = false;
+      delete fromButtons.chosen;
+      var index = state.messages.indexOf(fromButtons);
+      var node = log.querySelector('[data-index="' + index + '"]');
+      if (node) {
+        node.parentNode.replaceChild(renderMessage(fromButtons, index), node);
+      }
+    } else if (!input.value) {
+      input.value = text;
+      updateCounter();
+    }
+  }
+
+  function send(text, shownAs, fromButtons) {
     text = text.trim();
     if (!text || pending) {
       return;
@@ -253,14 +277,21 @@
           });
           first = first || node;
         });
-        // Rasa may have nothing to say; silence would look like the chat had stopped working.
+        // Silence would look like the chat had stopped working.
         return first || appendMessage({ from: "bot", kind: "unheard" });
       }
-      if (result.status >= 400 && result.status < 500 && result.body && result.body.error) {
-        return appendMessage({ from: "bot", kind: "error", text: "Sorry, that message could not be sent. " + result.body.error });
+      var error = result.body && typeof result.body.error === "string" ? result.body.error : "";
+      if ((result.status === 429 || result.status === 503) && error) {
+        offerAgain(text, fromButtons);
+        return appendMessage({ from: "bot", kind: "notice", text: error });
       }
+      if (result.status >= 400 && result.status < 500 && error) {
+        return appendMessage({ from: "bot", kind: "error", text: "Sorry, that message could not be sent. " + error });
+      }
+      offerAgain(text, fromButtons);
       return appendMessage({ from: "bot", kind: "offline" });
     }, function () {
+      offerAgain(text, fromButtons);
       return appendMessage({ from: "bot", kind: "offline" });
     }).then(function (firstNew) {
       setPending(false);
