@@ -100,6 +100,8 @@ class Settings:
     rasa_urls: tuple[str, ...] = ("http://127.0.0.1:5005",)
     rasa_timeout_seconds: float = 20.0
     action_server_port: int = 5055
+    # Action servers /readyz checks; by default the one on this machine.
+    action_server_urls: tuple[str, ...] = ("http://127.0.0.1:5055",)
     # Rasa's lock store; set when several Rasa servers share the conversations.
     redis_url: str = ""
     # Data
@@ -150,6 +152,7 @@ class Settings:
         rasa_urls = _list(env, "RASA_URLS") or _list(env, "RASA_URL", cls.rasa_urls)
         shown_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
         staff_idle_minutes = _int(env, "STAFF_IDLE_MINUTES", cls.staff_idle_minutes)
+        action_server_port = _int(env, "ACTION_SERVER_PORT", cls.action_server_port)
         if staff_idle_minutes < 1:
             raise SettingsError(
                 "STAFF_IDLE_MINUTES must be at least 1 (the minutes without activity before staff "
@@ -161,7 +164,10 @@ class Settings:
             public_url=(env.get("PUBLIC_URL", "").strip() or f"http://{shown_host}:{port}").rstrip("/"),
             rasa_urls=tuple(url.rstrip("/") for url in rasa_urls),
             rasa_timeout_seconds=float(_int(env, "RASA_TIMEOUT_SECONDS", 20)),
-            action_server_port=_int(env, "ACTION_SERVER_PORT", cls.action_server_port),
+            action_server_port=action_server_port,
+            action_server_urls=tuple(
+                url.rstrip("/") for url in _list(env, "ACTION_SERVER_URLS", (f"http://127.0.0.1:{action_server_port}",))
+            ),
             redis_url=env.get("REDIS_URL", "").strip(),
             data_dir=data_dir,
             database_url=env.get("DATABASE_URL", "").strip(),

@@ -1,4 +1,4 @@
-"""The article page, other articles, the health check."""
+"""The article page and other articles."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 
 from bot.web.views import tel_href
-from tests.web.stand_ins import closed_url, domain_greeting_buttons
+from tests.web.stand_ins import domain_greeting_buttons
 
 
 class PageOutline(HTMLParser):
@@ -170,29 +170,6 @@ async def test_the_widgets_files_are_served(client):
     assert "sessionStorage" in await response.text()
     for href in styles:
         assert (await client.get(href)).status == 200
-
-
-async def test_healthz(client, rasa):
-    response = await client.get("/healthz")
-
-    assert response.status == 200
-    assert await response.json() == {"status": "ok"}
-    assert rasa.received == []
-
-
-async def test_deep_healthz_checks_rasa(client_for, start_stand_in):
-    running = await start_stand_in()
-    healthy = await client_for(rasa_urls=(running.url,))
-    half = await client_for(rasa_urls=(running.url, closed_url()))
-    down = await client_for(rasa_urls=(closed_url(),))
-
-    ok = await healthy.get("/healthz?deep=1")
-    degraded = await half.get("/healthz?deep=1")
-    unavailable = await down.get("/healthz?deep=1")
-
-    assert (ok.status, await ok.json()) == (200, {"status": "ok", "rasa": {"reachable": 1, "total": 1}})
-    assert (degraded.status, (await degraded.json())["status"]) == (200, "degraded")
-    assert (unavailable.status, (await unavailable.json())["status"]) == (503, "unavailable")
 
 
 @pytest.mark.parametrize(
