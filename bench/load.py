@@ -183,14 +183,14 @@ async def warm_up(chat_url: str, conversations: int = 2) -> None:
     await run_level(chat_url, visitors=1, conversations=conversations, time_limit=120, request_timeout=60)
 
 
-async def time_parse(rasa_url: str, count: int) -> dict:
-    """Latency of Rasa's NLU alone (`POST /model/parse`), one message at a time."""
+async def time_parse(rasa_url: str, count: int, api_token: str) -> dict:
+    """Latency of Rasa's NLU alone (`POST /model/parse`, its HTTP API), one message at a time."""
     texts = [text for text, _ in itertools.islice(itertools.cycle(QUESTIONS + GREETINGS), count)]
     millis: list[float] = []
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
         for text in texts:
             sent = time.perf_counter()
-            async with session.post(f"{rasa_url}/model/parse", json={"text": text}) as response:
+            async with session.post(f"{rasa_url}/model/parse", params={"token": api_token}, json={"text": text}) as response:
                 await response.read()
                 if response.status != 200:
                     raise RuntimeError(f"/model/parse answered {response.status}")

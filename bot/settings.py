@@ -102,6 +102,10 @@ class Settings:
     action_server_port: int = 5055
     # Action servers /readyz checks; by default the one on this machine.
     action_server_urls: tuple[str, ...] = ("http://127.0.0.1:5055",)
+    # Rasa's HTTP API (`--enable-api`) is on only with this token.
+    rasa_api_token: str = ""
+    # Rasa's calls to the action server carry this; none: generated into DATA_DIR once.
+    action_server_token: str = ""
     # Rasa's lock store; set when several Rasa servers share the conversations.
     redis_url: str = ""
     # Data
@@ -168,6 +172,8 @@ class Settings:
             action_server_urls=tuple(
                 url.rstrip("/") for url in _list(env, "ACTION_SERVER_URLS", (f"http://127.0.0.1:{action_server_port}",))
             ),
+            rasa_api_token=env.get("RASA_API_TOKEN", "").strip(),
+            action_server_token=env.get("ACTION_SERVER_TOKEN", "").strip(),
             redis_url=env.get("REDIS_URL", "").strip(),
             data_dir=data_dir,
             database_url=env.get("DATABASE_URL", "").strip(),

@@ -22,6 +22,7 @@ from typing import Iterator, Mapping
 import backoff
 
 from bot.rasa_config import write_endpoints
+from bot.secrets import action_server_token
 from bot.settings import PROJECT_ROOT, Settings
 
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -107,8 +108,14 @@ class RasaStack:
     rasa_workers: int = 1
     # Rasa's own defaults instead of RASA_RUNTIME_ENV when empty.
     rasa_runtime_env: Mapping[str, str] = field(default_factory=lambda: dict(RASA_RUNTIME_ENV))
+    # RASA_API_TOKEN by default; empty leaves Rasa's HTTP API off.
+    api_token: str | None = None
     children: list[Child] = field(default_factory=list)
     supervisor: Supervisor | None = None
+
+    def __post_init__(self) -> None:
+        if self.api_token is None:
+            self.api_token = self.settings.rasa_api_token
 
     @property
     def rasa_url(self) -> str:
@@ -131,18 +138,23 @@ class RasaStack:
             raise StackError(f"Rasa is not installed at {RASA_BIN}: run `make setup` first")
         action_port = self.action_port or self.settings.action_server_port
         run_dir = self.run_dir or self.settings.data_dir / "run"
-        endpoints = write_endpoints(self.settings, run_dir / f"endpoints-{self.rasa_port}.yml", action_port)
+        action_token = action_server_token(self.settings)
+        endpoints = write_endpoints(
+            self.settings, run_dir / f"endpoints-{self.rasa_port}.yml", action_port, action_token=action_token
+        )
         env = self._child_env()
         actions = Child(
             name="Action server",
-            argv=[sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+            argv=[sys.executable, "-m", "bot", "actions", "--port", str(action_port)],
             health_url=f"http://127.0.0.1:{action_port}/health",
             log_path=run_dir / "logs" / f"actions-{action_port}.log",
-            env=env,
+            env={**env, "ACTION_SERVER_TOKEN": action_token},
         )
+        # Rasa's HTTP API reads and rewrites any conversation: off unless guarded by a token.
+        api = ["--enable-api", "--auth-token", self.api_token] if self.api_token else []
         rasa = Child(
             name="Rasa",
-            argv=[str(RASA_BIN), "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(self.rasa_port),
+            argv=[str(RASA_BIN), "run", *api, "--interface", "127.0.0.1", "--port", str(self.rasa_port),
                   "--model", str(self.model), "--endpoints", str(endpoints), "--credentials", str(CREDENTIALS)],
             # Rasa listens only once its model is loaded; its REST channel answers without the HTTP API.
             health_url=f"{self.rasa_url}/webhooks/rest/",

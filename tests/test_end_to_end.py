@@ -365,7 +365,7 @@ def test_a_killed_action_server_and_rasa_are_restarted_and_the_inquiry_goes_on(l
         ("I want to book an appointment", "What name should our staff use"),
         ("Maria Lopez", "phone number or email"),
     ])
-    kill_and_wait_for_the_restart(launched, ("rasa_sdk",), action_port, sender, "804-555-0134")
+    kill_and_wait_for_the_restart(launched, ("bot", "actions"), action_port, sender, "804-555-0134")
     # Rasa recorded the turn the action server missed; sent again, it is answered where it was.
     deadline = time.monotonic() + 30
     while (status_and_body := send(launched, sender, "804-555-0134"))[0] != 200:
