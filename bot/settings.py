@@ -132,6 +132,7 @@ class Settings:
     # Staff pages
     session_secret: str = ""
     staff_idle_minutes: int = 30
+    staff_max_session_hours: int = 12
     cookie_secure: bool = False
     # Logging
     log_level: str = "INFO"
@@ -161,6 +162,12 @@ class Settings:
             raise SettingsError(
                 "STAFF_IDLE_MINUTES must be at least 1 (the minutes without activity before staff "
                 f"are signed out), not {staff_idle_minutes}"
+            )
+        staff_max_session_hours = _int(env, "STAFF_MAX_SESSION_HOURS", cls.staff_max_session_hours)
+        if staff_max_session_hours < 1:
+            raise SettingsError(
+                "STAFF_MAX_SESSION_HOURS must be at least 1 (the hours after which staff sign in again, "
+                f"however active), not {staff_max_session_hours}"
             )
         return cls(
             host=host,
@@ -196,6 +203,7 @@ class Settings:
             outbox_poll_seconds=float(_int(env, "OUTBOX_POLL_SECONDS", 5)),
             session_secret=env.get("SESSION_SECRET", ""),
             staff_idle_minutes=staff_idle_minutes,
+            staff_max_session_hours=staff_max_session_hours,
             cookie_secure=_bool(
                 env, "COOKIE_SECURE", (env.get("PUBLIC_URL", "").strip().startswith("https://"))
             ),

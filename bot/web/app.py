@@ -54,6 +54,8 @@ async def set_security_headers(request: web.Request, response: web.StreamRespons
     # setdefault: a handler that needs a different value for one response sets it itself.
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    # Instead of aiohttp's and Python's versions, which only help whoever looks for a known flaw.
+    response.headers["Server"] = "clinic-assistant"
 
 
 async def cache_versioned_static_files(request: web.Request, response: web.StreamResponse) -> None:
