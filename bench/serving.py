@@ -194,6 +194,9 @@ def measure(variant: ServeVariant, levels: list[Level], parse_count: int, progre
             "ACTION_SERVER_PORT": str(action_port),
             "HOST": "127.0.0.1",
             "PORT": str(web_port),
+            # Every simulated visitor comes from this one address; the queue limits stay as shipped.
+            "CHAT_RATE_PER_CLIENT": "100000/minute",
+            "CHAT_RATE_PER_CONVERSATION": "100000/minute",
             **({"REDIS_URL": redis.url} if redis else {}),
         }
         settings = Settings.from_env(env)

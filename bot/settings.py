@@ -12,6 +12,8 @@ from datetime import time
 from pathlib import Path
 from typing import Mapping
 
+from limits import parse
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -44,6 +46,24 @@ def _list(env: Mapping[str, str], name: str, default: tuple[str, ...] = ()) -> t
     raw = env.get(name, "")
     items = tuple(part.strip() for part in raw.split(",") if part.strip())
     return items or default
+
+
+def _rate(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip() or default
+    try:
+        item = parse(raw)
+    except ValueError:
+        item = None
+    if item is None or item.amount < 1:
+        raise SettingsError(f"{name} must look like 20/minute (a number per second, minute or hour), not {raw!r}")
+    return raw
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1, not {value}")
+    return value
 
 
 def _time(raw: str, name: str) -> time:
@@ -108,6 +128,13 @@ class Settings:
     action_server_token: str = ""
     # Rasa's lock store; set when several Rasa servers share the conversations.
     redis_url: str = ""
+    # Limits on /api/chat (bot.web.throttle): "N/second|minute|hour" each.
+    chat_rate_per_client: str = "60/minute"
+    chat_rate_per_conversation: str = "20/minute"
+    chat_max_in_flight: int = 8
+    chat_max_queued: int = 16
+    # Behind a proxy that sets X-Forwarded-For, the client's address is its last entry.
+    trust_x_forwarded_for: bool = False
     # Data
     data_dir: Path = PROJECT_ROOT / "var"
     database_url: str = ""
@@ -182,6 +209,11 @@ class Settings:
             rasa_api_token=env.get("RASA_API_TOKEN", "").strip(),
             action_server_token=env.get("ACTION_SERVER_TOKEN", "").strip(),
             redis_url=env.get("REDIS_URL", "").strip(),
+            chat_rate_per_client=_rate(env, "CHAT_RATE_PER_CLIENT", cls.chat_rate_per_client),
+            chat_rate_per_conversation=_rate(env, "CHAT_RATE_PER_CONVERSATION", cls.chat_rate_per_conversation),
+            chat_max_in_flight=_positive(env, "CHAT_MAX_IN_FLIGHT", cls.chat_max_in_flight),
+            chat_max_queued=_int(env, "CHAT_MAX_QUEUED", cls.chat_max_queued),
+            trust_x_forwarded_for=_bool(env, "TRUST_X_FORWARDED_FOR", cls.trust_x_forwarded_for),
             data_dir=data_dir,
             database_url=env.get("DATABASE_URL", "").strip(),
             clinic_name=env.get("CLINIC_NAME", "").strip() or cls.clinic_name,

@@ -6,6 +6,7 @@ benchmarks. Rasa runs from .venv-rasa/, the action server from our own environme
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -18,11 +19,12 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Mapping
+from urllib.parse import urlencode
 
 import backoff
 
 from bot.rasa_config import write_endpoints
-from bot.secrets import action_server_token
+from bot.secrets import action_server_token, rasa_api_token
 from bot.settings import PROJECT_ROOT, Settings
 
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -55,6 +57,8 @@ class Child:
     log_path: Path
     env: dict[str, str]
     process: subprocess.Popen | None = None
+    # A key of the health answer's JSON that must be set (Rasa's model_id: a model is loaded).
+    required_key: str | None = None
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,7 +77,11 @@ class Child:
     def healthy(self) -> bool:
         try:
             with urllib.request.urlopen(self.health_url, timeout=2) as response:
-                return response.status == 200
+                if response.status != 200:
+                    return False
+                if self.required_key:
+                    return bool(json.loads(response.read() or b"{}").get(self.required_key))
+                return True
         except (urllib.error.URLError, OSError, ValueError):
             return False
 
@@ -108,14 +116,14 @@ class RasaStack:
     rasa_workers: int = 1
     # Rasa's own defaults instead of RASA_RUNTIME_ENV when empty.
     rasa_runtime_env: Mapping[str, str] = field(default_factory=lambda: dict(RASA_RUNTIME_ENV))
-    # RASA_API_TOKEN by default; empty leaves Rasa's HTTP API off.
+    # RASA_API_TOKEN (else one made once in DATA_DIR) by default; "" leaves Rasa's HTTP API off.
     api_token: str | None = None
     children: list[Child] = field(default_factory=list)
     supervisor: Supervisor | None = None
 
     def __post_init__(self) -> None:
         if self.api_token is None:
-            self.api_token = self.settings.rasa_api_token
+            self.api_token = rasa_api_token(self.settings)
 
     @property
     def rasa_url(self) -> str:
@@ -150,14 +158,18 @@ class RasaStack:
             log_path=run_dir / "logs" / f"actions-{action_port}.log",
             env={**env, "ACTION_SERVER_TOKEN": action_token},
         )
-        # Rasa's HTTP API reads and rewrites any conversation: off unless guarded by a token.
+        # Rasa's HTTP API reads and rewrites any conversation: only with a token, which the
+        # launcher and /readyz use to ask whether a model is loaded.
         api = ["--enable-api", "--auth-token", self.api_token] if self.api_token else []
+        health = (f"{self.rasa_url}/status?{urlencode({'token': self.api_token})}" if self.api_token
+                  # Without the API: Rasa listens once it has tried to load its model.
+                  else f"{self.rasa_url}/webhooks/rest/")
         rasa = Child(
             name="Rasa",
             argv=[str(RASA_BIN), "run", *api, "--interface", "127.0.0.1", "--port", str(self.rasa_port),
                   "--model", str(self.model), "--endpoints", str(endpoints), "--credentials", str(CREDENTIALS)],
-            # Rasa listens only once its model is loaded; its REST channel answers without the HTTP API.
-            health_url=f"{self.rasa_url}/webhooks/rest/",
+            health_url=health,
+            required_key="model_id" if self.api_token else None,
             log_path=run_dir / "logs" / f"rasa-{self.rasa_port}.log",
             env={**self.rasa_runtime_env, **env, "SANIC_WORKERS": str(self.rasa_workers)},
         )

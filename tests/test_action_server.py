@@ -1,4 +1,4 @@
-"""The action server answers only Rasa, and Rasa's HTTP API is off: probed as another local process would."""
+"""The action server answers only Rasa, and Rasa's HTTP API only its token: probed as another local process would."""
 
 from __future__ import annotations
 
@@ -57,9 +57,14 @@ def test_the_token_rasa_holds_is_accepted_and_health_is_open(rasa_server):
     assert {"name": "action_submit_inquiry"} in json.loads(body)
 
 
-def test_rasas_http_api_is_off(rasa_server):
+@pytest.mark.parametrize("token", [None, "", "wrong-token"])
+def test_rasas_http_api_answers_only_with_its_token(rasa_server, token):
+    query = "" if token is None else f"?token={token}"
     for path in ("/status", "/conversations/visitor-0123456789/tracker", "/model/parse"):
-        status, _ = request(f"{rasa_server.url}{path}", {"text": "hi"} if path == "/model/parse" else None)
-        assert status == 404, path
-    # The REST channel the web app relays to still answers.
+        body = {"text": "hi"} if path == "/model/parse" else None
+        status, answer = request(f"{rasa_server.url}{path}{query}", body)
+        assert status == 401, path
+    status, answer = request(f"{rasa_server.url}/status?token={rasa_server.stack.api_token}")
+    assert status == 200 and json.loads(answer)["model_id"]
+    # The REST channel the web app relays to needs no token.
     assert request(f"{rasa_server.url}/webhooks/rest/")[0] == 200

@@ -12,7 +12,6 @@ import asyncio
 import base64
 import hashlib
 import logging
-import os
 import weakref
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -32,6 +31,7 @@ from cryptography.fernet import Fernet
 
 from bot.leads.contact import format_phone, mailto_href
 from bot.leads.models import LeadKind, LeadStatus, utcnow
+from bot.secrets import SESSION_KEY_FILE, key_file
 from bot.settings import Settings
 from bot.staff import audit, inbox, transcripts
 from bot.staff.accounts import AccountError, normalize_login, set_password, verify_password
@@ -64,7 +64,6 @@ STATIC_DIR = STAFF_DIR / "static"
 SESSION_COOKIE = "clinic_staff"
 DEVICE_COOKIE = "clinic_staff_device"
 DEVICE_COOKIE_MAX_AGE = 180 * 24 * 3600
-SESSION_KEY_FILE = "session.key"
 MIN_SESSION_SECRET = 32
 
 STAFF_SETTINGS = web.AppKey("staff_settings", Settings)
@@ -115,17 +114,7 @@ def session_fernet(settings: Settings) -> Fernet:
         digest = hashlib.sha256(settings.session_secret.encode("utf-8")).digest()
         return Fernet(base64.urlsafe_b64encode(digest))
     path = settings.data_dir / SESSION_KEY_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        os.chmod(path, 0o600)
-        key = path.read_bytes().strip()
-    else:
-        key = Fernet.generate_key()
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(key + b"\n")
-        log.info("Created a new key for staff sessions in %s", path)
+    key = key_file(path, Fernet.generate_key)
     try:
         return Fernet(key)
     except ValueError:

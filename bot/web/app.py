@@ -16,11 +16,16 @@ from aiohttp.typedefs import Handler
 
 from bot.db import make_engine, make_session_factory, upgrade_database
 from bot.notify.outbox import OutboxWorker
+from bot.secrets import rasa_api_token
 from bot.settings import Settings
 from bot.staff.web import setup_staff
 from bot.web.content import load_articles
-from bot.web.keys import ARTICLES, ENGINE, HTTP_CLIENT, OUTBOX_WORKER, SESSION_FACTORY, SETTINGS
+from bot.web.chat import ChatSigners
+from bot.web.keys import (
+    ARTICLES, CHAT_SIGNERS, CHAT_THROTTLE, ENGINE, HTTP_CLIENT, OUTBOX_WORKER, RASA_API_TOKEN, SESSION_FACTORY, SETTINGS,
+)
 from bot.web.routes import setup_routes
+from bot.web.throttle import ChatThrottle
 from bot.web.views import tel_href
 
 log = logging.getLogger(__name__)
@@ -109,6 +114,9 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[json_errors_for_api])
     app[SETTINGS] = settings
     app[ARTICLES] = load_articles(settings.content_dir)
+    app[CHAT_SIGNERS] = ChatSigners.for_settings(settings)
+    app[RASA_API_TOKEN] = rasa_api_token(settings)
+    app[CHAT_THROTTLE] = ChatThrottle.for_settings(settings)
     app.cleanup_ctx.extend([database, outbox_worker, http_client])
     # A ChoiceLoader, so the staff pages can add their own templates folder to it.
     env = aiohttp_jinja2.setup(

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import sessionmaker
 
 from bot.leads.models import OutboxMessage, utcnow
-from bot.web.keys import HTTP_CLIENT, SESSION_FACTORY, SETTINGS
+from bot.web.keys import HTTP_CLIENT, RASA_API_TOKEN, SESSION_FACTORY, SETTINGS
 
 CHECK_TIMEOUT_SECONDS = 3.0
 # A notice this old has missed several retries: staff are not hearing of new leads.
@@ -36,9 +36,21 @@ async def _answers(session: aiohttp.ClientSession, url: str) -> bool:
         return False
 
 
-async def _reachable(session: aiohttp.ClientSession, urls: tuple[str, ...]) -> dict[str, int]:
-    answers = await asyncio.gather(*(_answers(session, url) for url in urls))
-    return {"reachable": sum(answers), "total": len(urls)}
+async def _rasa_ready(session: aiohttp.ClientSession, base_url: str, token: str) -> bool:
+    """A model is loaded: Rasa's /status says which, when its HTTP API is on (`python -m bot run`)."""
+    try:
+        async with session.get(f"{base_url}/status", params={"token": token},
+                               timeout=aiohttp.ClientTimeout(total=CHECK_TIMEOUT_SECONDS)) as response:
+            if response.status == 404:
+                # The API is off (as in deploy/): Rasa listens once it has loaded its model.
+                return await _answers(session, f"{base_url}/webhooks/rest/")
+            return response.status == 200 and bool((await response.json()).get("model_id"))
+    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+        return False
+
+
+def _count(answers: list[bool]) -> dict[str, int]:
+    return {"reachable": sum(answers), "total": len(answers)}
 
 
 def _database_and_outbox(factory: sessionmaker, now: datetime) -> dict:
@@ -70,12 +82,13 @@ async def readyz(request: web.Request) -> web.Response:
     """
     settings = request.app[SETTINGS]
     session = request.app[HTTP_CLIENT]
+    token = request.app[RASA_API_TOKEN]
     outbox, rasa, actions = await asyncio.gather(
         _database_check(request.app[SESSION_FACTORY]),
-        # The REST channel answers without Rasa's HTTP API, and only once the model is loaded.
-        _reachable(session, tuple(f"{url}/webhooks/rest/" for url in settings.rasa_urls)),
-        _reachable(session, tuple(f"{url}/health" for url in settings.action_server_urls)),
+        asyncio.gather(*(_rasa_ready(session, url, token) for url in settings.rasa_urls)),
+        asyncio.gather(*(_answers(session, f"{url}/health") for url in settings.action_server_urls)),
     )
+    rasa, actions = _count(rasa), _count(actions)
     checks = {"database": {"ok": outbox is not None}, "rasa": rasa, "action_server": actions,
               "outbox": outbox or {"unsent": None, "oldest_unsent_seconds": None}}
     if outbox is None or not rasa["reachable"] or not actions["reachable"]:

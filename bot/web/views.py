@@ -9,7 +9,7 @@ from aiohttp import web
 
 from bot.web.chat import MAX_MESSAGE_CHARS
 from bot.web.content import Article
-from bot.web.keys import ARTICLES, SETTINGS
+from bot.web.keys import ARTICLES, CHAT_SIGNERS, SETTINGS
 
 # The widget waits a little longer than the relay, so the relay's own answer (the
 # phone-number message) arrives before the widget gives up.
@@ -46,7 +46,11 @@ def _page_context(request: web.Request, article: Article) -> dict:
         "chat": {
             "timeout_ms": int((settings.rasa_timeout_seconds + WIDGET_GRACE_SECONDS) * 1000),
             "max_chars": MAX_MESSAGE_CHARS,
-            "topics": [{"title": title, "payload": payload} for title, payload in GREETING_TOPICS],
+            # Signed like the buttons of Rasa's answers: only payloads we offered reach Rasa as they are.
+            "topics": [
+                {"title": title, "payload": request.app[CHAT_SIGNERS].sign_button(payload)}
+                for title, payload in GREETING_TOPICS
+            ],
         },
     }
 

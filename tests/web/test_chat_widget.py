@@ -354,6 +354,25 @@ def test_a_failing_assistant_gives_the_phone_number(page, site, stand_in):
     expect(page.get_by_label("Your message")).to_have_value("hello")
 
 
+def test_too_many_messages_are_explained_in_plain_words(page, server_thread, stand_in):
+    limited = server_thread.serve(create_app(Settings(rasa_urls=(stand_in.url,), chat_rate_per_conversation="1/minute")))
+    page.goto(limited)
+    open_chat(page)
+
+    send(page, "first")
+    expect(bubbles(page, "bot").last).to_have_text("rasa heard: first")
+    send(page, "second")
+
+    answer = bubbles(page, "bot").last
+    expect(answer).to_have_text(
+        "You're sending messages faster than I can answer them. Please wait a minute and send it again, "
+        "or call us at (804) 493-3256."
+    )
+    expect(answer.get_by_role("link", name="(804) 493-3256")).to_have_attribute("href", "tel:+18044933256")
+    expect(page.get_by_label("Your message")).to_have_value("second")
+    assert stand_in.messages == ["first"]
+
+
 def test_the_message_box_stops_at_1000_characters_with_a_counter(page, site):
     page.goto(site)
     open_chat(page)

@@ -25,7 +25,10 @@ async def test_healthz_answers_while_nothing_behind_the_web_app_does(client_for)
 
 @pytest.mark.rasa
 async def test_readyz_is_ready_with_the_real_rasa_and_action_server(client_for, rasa_server):
-    client = await client_for(rasa_urls=(rasa_server.url,), action_server_urls=rasa_server.settings.action_server_urls)
+    client = await client_for(
+        rasa_urls=(rasa_server.url,), action_server_urls=rasa_server.settings.action_server_urls,
+        rasa_api_token=rasa_server.stack.api_token,
+    )
 
     response = await client.get("/readyz")
 
@@ -47,7 +50,7 @@ async def test_readyz_is_ready_with_the_real_rasa_and_action_server(client_for, 
 async def test_readyz_names_what_is_down(client_for, rasa_server, part, status, code):
     rasa_urls = {"rasa": (closed_url(),), "one_rasa": (rasa_server.url, closed_url())}.get(part, (rasa_server.url,))
     action_urls = (closed_url(),) if part == "action_server" else rasa_server.settings.action_server_urls
-    client = await client_for(rasa_urls=rasa_urls, action_server_urls=action_urls)
+    client = await client_for(rasa_urls=rasa_urls, action_server_urls=action_urls, rasa_api_token=rasa_server.stack.api_token)
 
     response = await client.get("/readyz")
 
@@ -62,6 +65,7 @@ async def test_readyz_counts_notices_the_mail_server_has_not_taken(client_for, r
     # A mail server that is down: the notice stays in the outbox.
     client = await client_for(
         rasa_urls=(rasa_server.url,), action_server_urls=rasa_server.settings.action_server_urls,
+        rasa_api_token=rasa_server.stack.api_token,
         smtp_host="127.0.0.1", smtp_port=int(closed_url().rsplit(":", 1)[1]), mail_to=("frontdesk@clinic.test",),
     )
     factory = client.server.app[SESSION_FACTORY]
@@ -88,3 +92,13 @@ async def test_readyz_is_503_when_the_database_fails(client_for):
 
     assert response.status == 503
     assert (await response.json())["database"] == {"ok": False}
+
+
+@pytest.mark.rasa
+async def test_readyz_needs_rasas_token_to_call_rasa_ready(client_for, rasa_server):
+    client = await client_for(rasa_urls=(rasa_server.url,), action_server_urls=rasa_server.settings.action_server_urls,
+                              rasa_api_token="not-the-token")
+
+    response = await client.get("/readyz")
+
+    assert response.status == 503 and (await response.json())["rasa"]["reachable"] == 0

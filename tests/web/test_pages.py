@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from bot.web.keys import CHAT_SIGNERS
 from bot.web.views import tel_href
 from tests.web.stand_ins import domain_greeting_buttons
 
@@ -111,8 +112,14 @@ async def test_the_calls_to_action_carry_their_chat_message(client):
 async def test_the_greeting_offers_the_same_replies_as_the_assistants_own_greeting(client):
     page = outline(await (await client.get("/")).text())
 
-    # What the model was trained to understand after a greeting is what the widget sends.
-    assert json.loads(page.chat_config)["topics"] == domain_greeting_buttons(), (
+    # What the model was trained to understand after a greeting is what the widget sends (signed,
+    # so that only the buttons offered reach Rasa as they are).
+    signers = client.server.app[CHAT_SIGNERS]
+    topics = [
+        {"title": topic["title"], "payload": signers.button_payload(topic["payload"])}
+        for topic in json.loads(page.chat_config)["topics"]
+    ]
+    assert topics == domain_greeting_buttons(), (
         "GREETING_TOPICS in bot/web/views.py must match utter_greet's buttons in domain.yml"
     )
 

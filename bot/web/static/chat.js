@@ -1,13 +1,14 @@
 /* The clinic's chat widget: a launcher, a dialog with the conversation, and the relay call.
  *
  * Message text is only ever set with textContent, never parsed as HTML.
- * The conversation (sender id and rendered messages) lives in sessionStorage, so it
- * survives reloads in the same tab and ends with it.
+ * The conversation (the id the server issued with its first answer, and the rendered
+ * messages) lives in sessionStorage, so it survives reloads in the same tab and ends with it.
+ * A button sends back the payload the server signed, as "payload"; typed text goes as "message".
  */
 (function () {
   "use strict";
 
-  var STORAGE_KEY = "clinic-chat-v1";
+  var STORAGE_KEY = "clinic-chat-v2";
   var KEPT_MESSAGES = 200;
   var COUNTER_FROM = 0.9; // show the character counter from 90% of the limit
 
@@ -30,16 +31,6 @@
   var pending = false;
   var memoryStore = null; // used when the browser refuses sessionStorage
 
-  function newSenderId() {
-    var bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);
-    var hex = "";
-    for (var i = 0; i < bytes.length; i++) {
-      hex += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
-    }
-    return "web-" + hex;
-  }
-
   function loadState() {
     var raw = null;
     try {
@@ -50,12 +41,12 @@
     if (raw) {
       try {
         var saved = JSON.parse(raw);
-        if (saved && typeof saved.senderId === "string" && Array.isArray(saved.messages)) {
+        if (saved && (typeof saved.senderId === "string" || saved.senderId === null) && Array.isArray(saved.messages)) {
           return saved;
         }
       } catch (e) { /* a damaged entry starts a new conversation */ }
     }
-    return { senderId: newSenderId(), messages: [], open: false };
+    return { senderId: null, messages: [], open: false };
   }
 
   function saveState() {
@@ -218,7 +209,11 @@
 
   /* Talking to the relay */
 
-  function postMessage(text) {
+  function postMessage(text, isButton) {
+    var body = isButton ? { payload: text } : { message: text };
+    if (state.senderId) {
+      body.sender_id = state.senderId;
+    }
     var controller = typeof AbortController === "function" ? new AbortController() : null;
     var timer = window.setTimeout(function () {
       if (controller) {
@@ -228,7 +223,7 @@
     return window.fetch(config.api, {
       method: "POST",
       headers: { "Content-Type": "application/json", "Accept": "application/json" },
-      body: JSON.stringify({ sender_id: state.senderId, message: text }),
+      body: JSON.stringify(body),
       signal: controller ? controller.signal : undefined,
       credentials: "same-origin"
     }).then(function (response) {
@@ -266,7 +261,10 @@
     scrollToEnd();
     saveState();
     setPending(true);
-    postMessage(text).then(function (result) {
+    postMessage(text, Boolean(fromButtons)).then(function (result) {
+      if (result.body && typeof result.body.sender_id === "string") {
+        state.senderId = result.body.sender_id;
+      }
       if (result.status === 200 && result.body && Array.isArray(result.body.messages)) {
         var first = null;
         result.body.messages.forEach(function (message) {
