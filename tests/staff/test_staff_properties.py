@@ -10,7 +10,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -141,6 +141,8 @@ def test_any_query_string_on_a_staff_page_is_answered_without_a_server_error(sta
     target = path.replace("{id}", str(lead_id))
     if query:
         target += "?" + urllib.parse.urlencode(query)
+    # A request line past 8 KiB is refused (400) by the HTTP parser before any page sees it.
+    assume(len(target) < 8000)
     before = lead_state(factory)
 
     status, headers, _ = browser.open(target)
