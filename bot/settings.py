@@ -55,7 +55,7 @@ def _rate(env: Mapping[str, str], name: str, default: str) -> str:
     except ValueError:
         item = None
     if item is None or item.amount < 1:
-        raise SettingsError(f"{name} must look like 20/minute (a number per second, minute or hour), not {raw!r}")
+        raise SettingsError(f"{name} must look like 20/minute (a number per second, minute, hour or day), not {raw!r}")
     return raw
 
 
@@ -131,6 +131,7 @@ class Settings:
     # Limits on /api/chat (bot.web.throttle): "N/second|minute|hour" each.
     chat_rate_per_client: str = "60/minute"
     chat_rate_per_conversation: str = "20/minute"
+    chat_turns_per_conversation: str = "150/day"
     chat_max_in_flight: int = 8
     chat_max_queued: int = 16
     # Behind a proxy that sets X-Forwarded-For, the client's address is its last entry.
@@ -211,6 +212,7 @@ class Settings:
             redis_url=env.get("REDIS_URL", "").strip(),
             chat_rate_per_client=_rate(env, "CHAT_RATE_PER_CLIENT", cls.chat_rate_per_client),
             chat_rate_per_conversation=_rate(env, "CHAT_RATE_PER_CONVERSATION", cls.chat_rate_per_conversation),
+            chat_turns_per_conversation=_rate(env, "CHAT_TURNS_PER_CONVERSATION", cls.chat_turns_per_conversation),
             chat_max_in_flight=_positive(env, "CHAT_MAX_IN_FLIGHT", cls.chat_max_in_flight),
             chat_max_queued=_int(env, "CHAT_MAX_QUEUED", cls.chat_max_queued),
             trust_x_forwarded_for=_bool(env, "TRUST_X_FORWARDED_FOR", cls.trust_x_forwarded_for),

@@ -55,6 +55,10 @@ TOO_MANY_MESSAGES = (
     "You're sending messages faster than I can answer them. Please wait {wait} and send it again, "
     "or call us at {phone}."
 )
+TOO_LONG_CONVERSATION = (
+    "This conversation has become very long, so your next message starts a new one (what you told "
+    "me before is not carried over). Please send it again, or call us at {phone}."
+)
 BUSY_MESSAGE = (
     "Sorry, the assistant is busy with many visitors right now. Please send your message again in a "
     "few seconds, or call us at {phone}."
@@ -289,6 +293,9 @@ async def chat(request: web.Request) -> web.Response:
     wait = throttle.hit_conversation(sender_id)
     if wait is not None:
         return _too_many(wait, phone, sender_id=signed_sender_id)
+    if not throttle.hit_turns(sender_id):
+        # No sender_id in the answer: the widget's next message gets a new conversation.
+        return json_error(429, TOO_LONG_CONVERSATION.format(phone=phone), phone=phone, new_conversation=True)
     message = ChatMessage(sender_id=sender_id, text=text)
     try:
         async with throttle.turn():

@@ -2,6 +2,8 @@
 
 - Rate limits (the `limits` library, moving windows kept in this process): per client address
   and per conversation. Over them, 429 with a plain-words message and `Retry-After`.
+- A cap on the turns of one conversation (also a `limits` window, a day long): past it, the
+  widget is told to start a new conversation.
 - A bounded queue in front of Rasa: at most `chat_max_in_flight` messages at Rasa at once and
   `chat_max_queued` waiting, each waiting at most `QUEUE_WAIT_SECONDS`. Past that, a fast 503
   "busy" instead of a wait of many seconds while Rasa works through a pile.
@@ -35,6 +37,8 @@ class Busy(Exception):
 class ChatThrottle:
     per_client: RateLimitItem
     per_conversation: RateLimitItem
+    # Every turn makes Rasa's next one dearer (it reads and replays the whole session): a bound.
+    turns_per_conversation: RateLimitItem
     max_in_flight: int
     max_queued: int
     trust_forwarded_for: bool = False
@@ -47,6 +51,7 @@ class ChatThrottle:
         return cls(
             per_client=parse(settings.chat_rate_per_client),
             per_conversation=parse(settings.chat_rate_per_conversation),
+            turns_per_conversation=parse(settings.chat_turns_per_conversation),
             max_in_flight=settings.chat_max_in_flight,
             max_queued=settings.chat_max_queued,
             trust_forwarded_for=settings.trust_x_forwarded_for,
@@ -77,6 +82,10 @@ class ChatThrottle:
         if self.limiter.hit(self.per_conversation, *key):
             return None
         return self.retry_after(self.per_conversation, *key)
+
+    def hit_turns(self, sender_id: str) -> bool:
+        """Whether this conversation may have one more turn."""
+        return self.limiter.hit(self.turns_per_conversation, "turns", sender_id)
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:

@@ -463,3 +463,20 @@ async def test_when_rasa_is_swamped_the_overflow_hears_busy_at_once(client_for, 
     assert busy.headers["Retry-After"] == "5"
     assert [response.status for response in answered] == [200, 200, 200]
     assert sorted(rasa.messages) == ["m0", "m1", "m2"]
+
+
+async def test_a_conversation_past_its_turns_is_told_to_start_a_new_one(client_for, rasa):
+    client = await client_for(rasa_urls=(rasa.url,), chat_turns_per_conversation="2/day")
+    first = await client.post("/api/chat", json={"message": "one"})
+    issued = (await first.json())["sender_id"]
+    second = await client.post("/api/chat", json={"sender_id": issued, "message": "two"})
+
+    capped = await client.post("/api/chat", json={"sender_id": issued, "message": "three"})
+    fresh = await client.post("/api/chat", json={"message": "three"})
+
+    assert (first.status, second.status, capped.status, fresh.status) == (200, 200, 429, 200)
+    body = await capped.json()
+    assert body["new_conversation"] is True and "sender_id" not in body
+    assert body["error"].startswith("This conversation has become very long")
+    assert rasa.messages == ["one", "two", "three"]
+    assert rasa.senders[2] != rasa.senders[0]

@@ -373,6 +373,22 @@ def test_too_many_messages_are_explained_in_plain_words(page, server_thread, sta
     assert stand_in.messages == ["first"]
 
 
+def test_a_very_long_conversation_goes_on_as_a_new_one(page, server_thread, stand_in):
+    capped = server_thread.serve(create_app(Settings(rasa_urls=(stand_in.url,), chat_turns_per_conversation="1/day")))
+    page.goto(capped)
+    open_chat(page)
+
+    send(page, "first")
+    expect(bubbles(page, "bot").last).to_have_text("rasa heard: first")
+    send(page, "second")
+    expect(bubbles(page, "bot").last).to_contain_text("This conversation has become very long")
+    page.get_by_label("Your message").press("Enter")
+
+    expect(bubbles(page, "bot").last).to_have_text("rasa heard: second")
+    senders = server_thread.call(lambda: list(stand_in.senders))
+    assert len(senders) == 2 and senders[0] != senders[1]
+
+
 def test_the_message_box_stops_at_1000_characters_with_a_counter(page, site):
     page.goto(site)
     open_chat(page)

@@ -264,6 +264,8 @@
     postMessage(text, Boolean(fromButtons)).then(function (result) {
       if (result.body && typeof result.body.sender_id === "string") {
         state.senderId = result.body.sender_id;
+      } else if (result.body && result.body.new_conversation === true) {
+        state.senderId = null;
       }
       if (result.status === 200 && result.body && Array.isArray(result.body.messages)) {
         var first = null;
