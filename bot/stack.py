@@ -27,6 +27,8 @@ from bot.rasa_config import write_endpoints
 from bot.secrets import action_server_token, rasa_api_token
 from bot.settings import PROJECT_ROOT, Settings
 
+log = logging.getLogger(__name__)
+
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "clinic.tar.gz"
 CREDENTIALS = PROJECT_ROOT / "credentials.yml"
@@ -35,8 +37,6 @@ CREDENTIALS = PROJECT_ROOT / "credentials.yml"
 #   compete for the cores with the other processes;
 # - glibc returns large freed blocks to the system: loading a model builds TensorFlow graphs
 #   whose scratch memory it would otherwise keep.
-log = logging.getLogger(__name__)
-
 RASA_RUNTIME_ENV = {
     "TF_INTRA_OP_PARALLELISM_THREADS": "1",
     "TF_INTER_OP_PARALLELISM_THREADS": "1",

@@ -587,8 +587,9 @@ async def password_submit(request: web.Request) -> web.Response:
         error = await run_db(request, change)
     if signed_out:
         session.invalidate()
+        minutes = int(policy.lock_for.total_seconds() // 60)
         flash(session, "error", "You were signed out after too many wrong passwords. Sign-in to this account "
-                                "is paused for 15 minutes on browsers it was not used on before.")
+                                f"is paused for {minutes} minutes on browsers it was not used on before.")
         raise _redirect(_url(request, "staff_login"))
     if error:
         status = 429 if error.startswith("Too many") else 400
