@@ -132,6 +132,8 @@ class Settings:
     chat_rate_per_client: str = "60/minute"
     chat_rate_per_conversation: str = "20/minute"
     chat_turns_per_conversation: str = "150/day"
+    # A new Rasa session every this many turns, outside a form (bot.web.sessions); 0: never.
+    rasa_session_turns: int = 20
     chat_max_in_flight: int = 8
     chat_max_queued: int = 16
     # Behind a proxy that sets X-Forwarded-For, the client's address is its last entry.
@@ -214,6 +216,7 @@ class Settings:
             chat_rate_per_conversation=_rate(env, "CHAT_RATE_PER_CONVERSATION", cls.chat_rate_per_conversation),
             chat_turns_per_conversation=_rate(env, "CHAT_TURNS_PER_CONVERSATION", cls.chat_turns_per_conversation),
             chat_max_in_flight=_positive(env, "CHAT_MAX_IN_FLIGHT", cls.chat_max_in_flight),
+            rasa_session_turns=_int(env, "RASA_SESSION_TURNS", cls.rasa_session_turns),
             chat_max_queued=_int(env, "CHAT_MAX_QUEUED", cls.chat_max_queued),
             trust_x_forwarded_for=_bool(env, "TRUST_X_FORWARDED_FOR", cls.trust_x_forwarded_for),
             data_dir=data_dir,

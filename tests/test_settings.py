@@ -81,3 +81,8 @@ def test_limits_and_secrets_from_the_environment():
     defaults = Settings.from_env({})
     assert (defaults.chat_rate_per_client, defaults.chat_rate_per_conversation) == ("60/minute", "20/minute")
     assert defaults.staff_max_session_hours == 12
+
+
+def test_rasa_sessions_are_renewed_every_20_turns_unless_told_otherwise():
+    assert Settings.from_env({}).rasa_session_turns == 20
+    assert Settings.from_env({"RASA_SESSION_TURNS": "0"}).rasa_session_turns == 0

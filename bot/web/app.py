@@ -22,9 +22,11 @@ from bot.staff.web import setup_staff
 from bot.web.content import load_articles
 from bot.web.chat import ChatSigners
 from bot.web.keys import (
-    ARTICLES, CHAT_SIGNERS, CHAT_THROTTLE, ENGINE, HTTP_CLIENT, OUTBOX_WORKER, RASA_API_TOKEN, SESSION_FACTORY, SETTINGS,
+    ARTICLES, CHAT_SIGNERS, CHAT_THROTTLE, ENGINE, HTTP_CLIENT, OUTBOX_WORKER, RASA_API_TOKEN, SESSION_FACTORY,
+    SESSION_RENEWAL, SETTINGS,
 )
 from bot.web.routes import setup_routes
+from bot.web.sessions import SessionRenewal
 from bot.web.throttle import ChatThrottle
 from bot.web.views import tel_href
 
@@ -117,6 +119,7 @@ def create_app(settings: Settings) -> web.Application:
     app[CHAT_SIGNERS] = ChatSigners.for_settings(settings)
     app[RASA_API_TOKEN] = rasa_api_token(settings)
     app[CHAT_THROTTLE] = ChatThrottle.for_settings(settings)
+    app[SESSION_RENEWAL] = SessionRenewal(settings.rasa_session_turns, app[RASA_API_TOKEN])
     app.cleanup_ctx.extend([database, outbox_worker, http_client])
     # A ChoiceLoader, so the staff pages can add their own templates folder to it.
     env = aiohttp_jinja2.setup(

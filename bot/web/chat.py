@@ -32,7 +32,7 @@ from itsdangerous import BadSignature, Signer
 
 from bot.secrets import signing_key
 from bot.settings import Settings
-from bot.web.keys import CHAT_SIGNERS, CHAT_THROTTLE, HTTP_CLIENT, SETTINGS
+from bot.web.keys import CHAT_SIGNERS, CHAT_THROTTLE, HTTP_CLIENT, SESSION_RENEWAL, SETTINGS
 from bot.web.throttle import Busy
 
 log = logging.getLogger(__name__)
@@ -297,8 +297,13 @@ async def chat(request: web.Request) -> web.Response:
         # No sender_id in the answer: the widget's next message gets a new conversation.
         return json_error(429, TOO_LONG_CONVERSATION.format(phone=phone), phone=phone, new_conversation=True)
     message = ChatMessage(sender_id=sender_id, text=text)
+    renewal = request.app[SESSION_RENEWAL]
     try:
         async with throttle.turn():
+            if renewal.due(sender_id) and settings.rasa_urls:
+                await renewal.renew_if_idle(
+                    request.app[HTTP_CLIENT], server_order(sender_id, settings.rasa_urls)[0], sender_id
+                )
             messages = await relay(
                 request.app[HTTP_CLIENT], settings.rasa_urls, message, settings.rasa_timeout_seconds,
                 signers.sign_button,
@@ -309,10 +314,12 @@ async def chat(request: web.Request) -> web.Response:
         response.headers["Retry-After"] = "5"
         return response
     except RasaUnavailable:
+        renewal.count(sender_id)  # Rasa may have recorded the turn
         return json_error(
             503, UNAVAILABLE_MESSAGE.format(phone=settings.clinic_phone), phone=settings.clinic_phone,
             sender_id=signed_sender_id,
         )
+    renewal.count(sender_id)
     return web.json_response(
         {"sender_id": signed_sender_id, "messages": messages}, headers={"Cache-Control": "no-store"}
     )

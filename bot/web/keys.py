@@ -16,6 +16,8 @@ SETTINGS = web.AppKey("settings", Settings)
 CHAT_SIGNERS = web.AppKey("chat_signers", object)
 # Rate limits and the bounded queue in front of Rasa (bot.web.throttle).
 CHAT_THROTTLE = web.AppKey("chat_throttle", object)
+# Starts a new Rasa session every few turns (bot.web.sessions).
+SESSION_RENEWAL = web.AppKey("session_renewal", object)
 # For /readyz to ask Rasa's guarded HTTP API whether a model is loaded.
 RASA_API_TOKEN = web.AppKey("rasa_api_token", str)
 # One client session for every call to Rasa: it pools the connections.
