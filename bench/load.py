@@ -81,21 +81,33 @@ def is_rasa_webhook(url: str) -> bool:
     return url.endswith("/webhooks/rest/webhook")
 
 
-async def _send(session: aiohttp.ClientSession, chat_url: str, sender_id: str, text: str) -> tuple[str | None, str]:
+# The conversation id the web app issued for each of our visitors' conversations.
+Issued = dict[str, str]
+
+
+async def _send(
+    session: aiohttp.ClientSession, chat_url: str, sender_id: str, text: str, issued: Issued
+) -> tuple[str | None, str]:
     """(None, the answer's text) or (what went wrong, "").
 
     `chat_url` is the web app's /api/chat, or Rasa's REST webhook to leave the web app out.
+    The web app issues a conversation's id with its first answer, as it does to the widget.
     """
     direct = is_rasa_webhook(chat_url)
-    body = {"sender": sender_id, "message": text} if direct else {"sender_id": sender_id, "message": text}
+    if direct:
+        body = {"sender": sender_id, "message": text}
+    else:
+        body = {"message": text, **({"sender_id": issued[sender_id]} if sender_id in issued else {})}
     try:
         async with session.post(chat_url, json=body) as response:
+            payload = await response.json(content_type=None)
+            if not direct and isinstance(payload, dict) and isinstance(payload.get("sender_id"), str):
+                issued[sender_id] = payload["sender_id"]
             if response.status != 200:
                 return f"HTTP {response.status}", ""
-            payload = await response.json()
     except asyncio.TimeoutError:
         return "timeout", ""
-    except aiohttp.ClientError as error:
+    except (aiohttp.ClientError, ValueError) as error:
         return type(error).__name__, ""
     messages = payload if direct else payload.get("messages") or []
     if not messages:
@@ -117,13 +129,14 @@ async def run_level(
     deadline = started + time_limit
     last_finish = started
     connector = aiohttp.TCPConnector(limit=visitors + 5)
+    issued: Issued = {}
     timeout = aiohttp.ClientTimeout(total=request_timeout)
 
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         # One unmeasured greeting per visitor first, all at once, so that every HTTP connection
         # pool on the way holds a connection per visitor before the clock starts: requests on
         # connections opened while Rasa is saturated otherwise wait far longer than the rest.
-        await asyncio.gather(*(_send(session, chat_url, f"bench-{uuid.uuid4().hex}", GREETINGS[0][0])
+        await asyncio.gather(*(_send(session, chat_url, f"bench-{uuid.uuid4().hex}", GREETINGS[0][0], issued)
                                for _ in range(visitors)))
         started = time.perf_counter()
         deadline = started + time_limit
@@ -143,7 +156,7 @@ async def run_level(
                     if think_seconds and turn:
                         await asyncio.sleep(random.uniform(*think_seconds))
                     sent = time.perf_counter()
-                    problem, answer = await _send(session, chat_url, sender_id, text)
+                    problem, answer = await _send(session, chat_url, sender_id, text, issued)
                     finished = time.perf_counter()
                     latencies.append(finished - sent)
                     timeline.append((finished - sent, sent - started, turn))
@@ -183,14 +196,14 @@ async def warm_up(chat_url: str, conversations: int = 2) -> None:
     await run_level(chat_url, visitors=1, conversations=conversations, time_limit=120, request_timeout=60)
 
 
-async def time_parse(rasa_url: str, count: int) -> dict:
-    """Latency of Rasa's NLU alone (`POST /model/parse`), one message at a time."""
+async def time_parse(rasa_url: str, count: int, api_token: str) -> dict:
+    """Latency of Rasa's NLU alone (`POST /model/parse`, its HTTP API), one message at a time."""
     texts = [text for text, _ in itertools.islice(itertools.cycle(QUESTIONS + GREETINGS), count)]
     millis: list[float] = []
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
         for text in texts:
             sent = time.perf_counter()
-            async with session.post(f"{rasa_url}/model/parse", json={"text": text}) as response:
+            async with session.post(f"{rasa_url}/model/parse", params={"token": api_token}, json={"text": text}) as response:
                 await response.read()
                 if response.status != 200:
                     raise RuntimeError(f"/model/parse answered {response.status}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -197,6 +198,9 @@ def measure(variant: ServeVariant, levels: list[Level], parse_count: int, progre
             "ACTION_SERVER_PORT": str(action_port),
             "HOST": "127.0.0.1",
             "PORT": str(web_port),
+            # Every simulated visitor comes from this one address; the queue limits stay as shipped.
+            "CHAT_RATE_PER_CLIENT": "100000/minute",
+            "CHAT_RATE_PER_CONVERSATION": "100000/minute",
             **({"REDIS_URL": redis.url} if redis else {}),
         }
         settings = Settings.from_env(env)
@@ -206,7 +210,7 @@ def measure(variant: ServeVariant, levels: list[Level], parse_count: int, progre
 
         stack = RasaStack(settings, env={**env, **variant.env}, rasa_port=rasa_port, action_port=action_port,
                           model=variant.model, run_dir=work / "run", rasa_workers=variant.rasa_workers,
-                          rasa_runtime_env=variant.runtime_env)
+                          rasa_runtime_env=variant.runtime_env, api_token=secrets.token_urlsafe(24))
         web_url, web_log = f"http://127.0.0.1:{web_port}", work / "run" / "logs" / "web.log"
         started = time.monotonic()
         stack.start()
@@ -221,12 +225,13 @@ def measure(variant: ServeVariant, levels: list[Level], parse_count: int, progre
         sampler.start()
         chat_url = f"{web_url}/api/chat"
         asyncio.run(warm_up(chat_url))
-        parse = asyncio.run(time_parse(stack.rasa_url, parse_count))
+        parse = asyncio.run(time_parse(stack.rasa_url, parse_count, stack.api_token))
         direct = asyncio.run(run_level(f"{stack.rasa_url}/webhooks/rest/webhook", 1, max(3, parse_count // 4), 60))
         progress(f"NLU alone p50 {parse['p50_ms']} ms; a message straight to Rasa p50 {direct.p50_ms} ms")
         scored = None
         if score_realistic:
-            messages, conversations = realistic.score_messages(stack.rasa_url), realistic.play_conversations(stack.rasa_url)
+            messages = realistic.score_messages(stack.rasa_url, token=stack.api_token)
+            conversations = realistic.play_conversations(stack.rasa_url, token=stack.api_token)
             scored = {"messages": messages.as_dict(), "conversations": conversations.as_dict()}
             progress(realistic.summary(messages, conversations).splitlines()[0])
         results: list[LevelResult] = []
@@ -268,7 +273,7 @@ def footprint(label: str, model: Path, parse_count: int, progress) -> dict:
     env = {"DATA_DIR": str(work / "var"), "RASA_URLS": f"http://127.0.0.1:{rasa_port}",
            "ACTION_SERVER_PORT": str(action_port)}
     stack = RasaStack(Settings.from_env(env), env=env, rasa_port=rasa_port, action_port=action_port, model=model,
-                      run_dir=work / "run")
+                      run_dir=work / "run", api_token=secrets.token_urlsafe(24))
     try:
         started = time.monotonic()
         stack.start()
@@ -280,7 +285,7 @@ def footprint(label: str, model: Path, parse_count: int, progress) -> dict:
                 raise BenchError("Rasa did not load the model within 300 s")
             time.sleep(0.2)
         ready = round(time.monotonic() - started, 1)
-        parse = asyncio.run(time_parse(stack.rasa_url, parse_count))
+        parse = asyncio.run(time_parse(stack.rasa_url, parse_count, stack.api_token))
         rss = round(tree_rss_bytes(rasa.process.pid) / MB, 1)
         progress(f"ready {ready} s, Rasa RSS {rss} MB, NLU alone p50 {parse['p50_ms']} ms")
         return {"rasa_ready_seconds": ready, "rasa_rss_mb": rss, "parse": parse}

@@ -11,9 +11,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="The clinic assistant.")
     parser.add_argument(
         "command",
-        choices=["run", "serve", "migrate", "staff"],
+        choices=["run", "serve", "actions", "migrate", "staff", "backup", "restore"],
         help="run: Rasa, the action server and the web app together; serve: the web app alone; "
-        "migrate: bring the database schema up to date; staff: manage staff accounts",
+        "actions: the action server alone (--port, default 5055); "
+        "migrate: bring the database schema up to date; staff: manage staff accounts; "
+        "backup FILE / restore FILE: the whole database (leads, staff, conversations) to or from a file",
     )
     args, rest = parser.parse_known_args(argv[:1])
     rest = argv[1:]
@@ -21,6 +23,16 @@ def main(argv: list[str] | None = None) -> int:
         from bot.staff.cli import main as staff_main
 
         return staff_main(rest)
+    if args.command in ("backup", "restore"):
+        from bot.backup import main as backup_main
+
+        return backup_main(args.command, rest)
+    if args.command == "actions":
+        from bot.action_server import main as actions_main
+
+        actions_parser = argparse.ArgumentParser(prog="python -m bot actions")
+        actions_parser.add_argument("--port", type=int, default=5055)
+        return actions_main(actions_parser.parse_args(rest).port)
     if rest:
         parser.error(f"unexpected arguments: {' '.join(rest)}")
     if args.command == "run":

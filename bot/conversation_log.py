@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 # The action that opens an inquiry: where a withdrawn inquiry's details begin.
 INQUIRY_START_ACTION = "action_start_inquiry"
+# What the web app sends to start a new Rasa session (bot.web.sessions); no visitor said it.
+SESSION_START_MESSAGE = "/session_start"
 
 _rasa_metadata = MetaData()
 rasa_events = Table(

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import sys
-import threading
 from urllib.parse import urlsplit
 
 from bot.db import make_engine, upgrade_database
@@ -16,16 +13,6 @@ from bot.stack import RasaStack, StackError
 
 def _step(message: str) -> None:
     print(f"==> {message}", flush=True)
-
-
-def _watch(stack: RasaStack, stopping: threading.Event) -> None:
-    """Stops the launcher when Rasa or the action server dies, instead of serving a dead chat."""
-    while not stopping.wait(2.0):
-        child = stack.crashed()
-        if child is not None:
-            print(f"\n{child.name} stopped unexpectedly:\n{child.log_tail()}", file=sys.stderr, flush=True)
-            os.kill(os.getpid(), signal.SIGINT)
-            return
 
 
 def _prepare_database(settings: Settings) -> None:
@@ -56,12 +43,13 @@ def main() -> int:
     _step(f"Preparing the database ({'PostgreSQL' if settings.database_url else settings.sqlite_path})")
     _prepare_database(settings)
     stack = RasaStack(settings, rasa_port=urlsplit(settings.rasa_urls[0]).port or 5005)
-    stopping = threading.Event()
     try:
         _step("Starting the action server and Rasa (loading the model takes about 20 seconds)")
         stack.start()
         stack.wait_ready()
-        threading.Thread(target=_watch, args=(stack, stopping), daemon=True).start()
+        # From here on a child that dies is restarted; the web app, the staff pages and the
+        # outbox carry on meanwhile, and the chat tells visitors to call.
+        stack.supervise()
         _step("Starting the web app")
         serve(
             settings,
@@ -76,7 +64,6 @@ def main() -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        stopping.set()
         _step("Stopping Rasa and the action server")
         stack.stop()
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -32,10 +33,14 @@ def tracker_store(settings: Settings) -> dict:
     return store
 
 
-def endpoints(settings: Settings, action_port: int | None = None) -> dict:
+def endpoints(settings: Settings, action_port: int | None = None, action_token: str = "") -> dict:
     port = action_port or settings.action_server_port
+    action_endpoint = {"url": f"http://127.0.0.1:{port}/webhook"}
+    if action_token:
+        # Rasa sends it as ?token= with every call; the action server refuses calls without it.
+        action_endpoint["token"] = action_token
     config: dict = {
-        "action_endpoint": {"url": f"http://127.0.0.1:{port}/webhook"},
+        "action_endpoint": action_endpoint,
         "tracker_store": tracker_store(settings),
     }
     if settings.redis_url:
@@ -48,7 +53,11 @@ def endpoints(settings: Settings, action_port: int | None = None) -> dict:
     return config
 
 
-def write_endpoints(settings: Settings, path: Path, action_port: int | None = None) -> Path:
+def write_endpoints(settings: Settings, path: Path, action_port: int | None = None, action_token: str = "") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(endpoints(settings, action_port), sort_keys=False), encoding="utf-8")
+    # It holds the database password and the action server's token: for this user's eyes only.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.chmod(path, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(yaml.safe_dump(endpoints(settings, action_port, action_token), sort_keys=False))
     return path

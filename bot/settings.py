@@ -12,6 +12,8 @@ from datetime import time
 from pathlib import Path
 from typing import Mapping
 
+from limits import parse
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -44,6 +46,24 @@ def _list(env: Mapping[str, str], name: str, default: tuple[str, ...] = ()) -> t
     raw = env.get(name, "")
     items = tuple(part.strip() for part in raw.split(",") if part.strip())
     return items or default
+
+
+def _rate(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip() or default
+    try:
+        item = parse(raw)
+    except ValueError:
+        item = None
+    if item is None or item.amount < 1:
+        raise SettingsError(f"{name} must look like 20/minute (a number per second, minute, hour or day), not {raw!r}")
+    return raw
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1, not {value}")
+    return value
 
 
 def _time(raw: str, name: str) -> time:
@@ -100,8 +120,24 @@ class Settings:
     rasa_urls: tuple[str, ...] = ("http://127.0.0.1:5005",)
     rasa_timeout_seconds: float = 20.0
     action_server_port: int = 5055
+    # Action servers /readyz checks; by default the one on this machine.
+    action_server_urls: tuple[str, ...] = ("http://127.0.0.1:5055",)
+    # Rasa's HTTP API (`--enable-api`) is on only with this token.
+    rasa_api_token: str = ""
+    # Rasa's calls to the action server carry this; none: generated into DATA_DIR once.
+    action_server_token: str = ""
     # Rasa's lock store; set when several Rasa servers share the conversations.
     redis_url: str = ""
+    # Limits on /api/chat (bot.web.throttle): "N/second|minute|hour" each.
+    chat_rate_per_client: str = "60/minute"
+    chat_rate_per_conversation: str = "20/minute"
+    chat_turns_per_conversation: str = "150/day"
+    # A new Rasa session every this many turns, outside a form (bot.web.sessions); 0: never.
+    rasa_session_turns: int = 20
+    chat_max_in_flight: int = 8
+    chat_max_queued: int = 16
+    # Behind a proxy that sets X-Forwarded-For, the client's address is its last entry.
+    trust_x_forwarded_for: bool = False
     # Data
     data_dir: Path = PROJECT_ROOT / "var"
     database_url: str = ""
@@ -126,6 +162,7 @@ class Settings:
     # Staff pages
     session_secret: str = ""
     staff_idle_minutes: int = 30
+    staff_max_session_hours: int = 12
     cookie_secure: bool = False
     # Logging
     log_level: str = "INFO"
@@ -150,10 +187,17 @@ class Settings:
         rasa_urls = _list(env, "RASA_URLS") or _list(env, "RASA_URL", cls.rasa_urls)
         shown_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
         staff_idle_minutes = _int(env, "STAFF_IDLE_MINUTES", cls.staff_idle_minutes)
+        action_server_port = _int(env, "ACTION_SERVER_PORT", cls.action_server_port)
         if staff_idle_minutes < 1:
             raise SettingsError(
                 "STAFF_IDLE_MINUTES must be at least 1 (the minutes without activity before staff "
                 f"are signed out), not {staff_idle_minutes}"
+            )
+        staff_max_session_hours = _int(env, "STAFF_MAX_SESSION_HOURS", cls.staff_max_session_hours)
+        if staff_max_session_hours < 1:
+            raise SettingsError(
+                "STAFF_MAX_SESSION_HOURS must be at least 1 (the hours after which staff sign in again, "
+                f"however active), not {staff_max_session_hours}"
             )
         return cls(
             host=host,
@@ -161,8 +205,20 @@ class Settings:
             public_url=(env.get("PUBLIC_URL", "").strip() or f"http://{shown_host}:{port}").rstrip("/"),
             rasa_urls=tuple(url.rstrip("/") for url in rasa_urls),
             rasa_timeout_seconds=float(_int(env, "RASA_TIMEOUT_SECONDS", 20)),
-            action_server_port=_int(env, "ACTION_SERVER_PORT", cls.action_server_port),
+            action_server_port=action_server_port,
+            action_server_urls=tuple(
+                url.rstrip("/") for url in _list(env, "ACTION_SERVER_URLS", (f"http://127.0.0.1:{action_server_port}",))
+            ),
+            rasa_api_token=env.get("RASA_API_TOKEN", "").strip(),
+            action_server_token=env.get("ACTION_SERVER_TOKEN", "").strip(),
             redis_url=env.get("REDIS_URL", "").strip(),
+            chat_rate_per_client=_rate(env, "CHAT_RATE_PER_CLIENT", cls.chat_rate_per_client),
+            chat_rate_per_conversation=_rate(env, "CHAT_RATE_PER_CONVERSATION", cls.chat_rate_per_conversation),
+            chat_turns_per_conversation=_rate(env, "CHAT_TURNS_PER_CONVERSATION", cls.chat_turns_per_conversation),
+            chat_max_in_flight=_positive(env, "CHAT_MAX_IN_FLIGHT", cls.chat_max_in_flight),
+            rasa_session_turns=_int(env, "RASA_SESSION_TURNS", cls.rasa_session_turns),
+            chat_max_queued=_int(env, "CHAT_MAX_QUEUED", cls.chat_max_queued),
+            trust_x_forwarded_for=_bool(env, "TRUST_X_FORWARDED_FOR", cls.trust_x_forwarded_for),
             data_dir=data_dir,
             database_url=env.get("DATABASE_URL", "").strip(),
             clinic_name=env.get("CLINIC_NAME", "").strip() or cls.clinic_name,
@@ -184,6 +240,7 @@ class Settings:
             outbox_poll_seconds=float(_int(env, "OUTBOX_POLL_SECONDS", 5)),
             session_secret=env.get("SESSION_SECRET", ""),
             staff_idle_minutes=staff_idle_minutes,
+            staff_max_session_hours=staff_max_session_hours,
             cookie_secure=_bool(
                 env, "COOKIE_SECURE", (env.get("PUBLIC_URL", "").strip().startswith("https://"))
             ),

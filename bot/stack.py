@@ -7,19 +7,27 @@ benchmarks. Rasa runs from .venv-rasa/, the action server from our own environme
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping
+from urllib.parse import urlencode
+
+import backoff
 
 from bot.rasa_config import write_endpoints
+from bot.secrets import action_server_token, rasa_api_token
 from bot.settings import PROJECT_ROOT, Settings
+
+log = logging.getLogger(__name__)
 
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "clinic.tar.gz"
@@ -49,6 +57,8 @@ class Child:
     log_path: Path
     env: dict[str, str]
     process: subprocess.Popen | None = None
+    # A key of the health answer's JSON that must be set (Rasa's model_id: a model is loaded).
+    required_key: str | None = None
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,8 +79,8 @@ class Child:
             with urllib.request.urlopen(self.health_url, timeout=2) as response:
                 if response.status != 200:
                     return False
-                if self.name == "Rasa":
-                    return bool(json.loads(response.read() or b"{}").get("model_id"))
+                if self.required_key:
+                    return bool(json.loads(response.read() or b"{}").get(self.required_key))
                 return True
         except (urllib.error.URLError, OSError, ValueError):
             return False
@@ -106,7 +116,14 @@ class RasaStack:
     rasa_workers: int = 1
     # Rasa's own defaults instead of RASA_RUNTIME_ENV when empty.
     rasa_runtime_env: Mapping[str, str] = field(default_factory=lambda: dict(RASA_RUNTIME_ENV))
+    # RASA_API_TOKEN (else one made once in DATA_DIR) by default; "" leaves Rasa's HTTP API off.
+    api_token: str | None = None
     children: list[Child] = field(default_factory=list)
+    supervisor: Supervisor | None = None
+
+    def __post_init__(self) -> None:
+        if self.api_token is None:
+            self.api_token = rasa_api_token(self.settings)
 
     @property
     def rasa_url(self) -> str:
@@ -129,20 +146,30 @@ class RasaStack:
             raise StackError(f"Rasa is not installed at {RASA_BIN}: run `make setup` first")
         action_port = self.action_port or self.settings.action_server_port
         run_dir = self.run_dir or self.settings.data_dir / "run"
-        endpoints = write_endpoints(self.settings, run_dir / f"endpoints-{self.rasa_port}.yml", action_port)
+        action_token = action_server_token(self.settings)
+        endpoints = write_endpoints(
+            self.settings, run_dir / f"endpoints-{self.rasa_port}.yml", action_port, action_token=action_token
+        )
         env = self._child_env()
         actions = Child(
             name="Action server",
-            argv=[sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+            argv=[sys.executable, "-m", "bot", "actions", "--port", str(action_port)],
             health_url=f"http://127.0.0.1:{action_port}/health",
             log_path=run_dir / "logs" / f"actions-{action_port}.log",
-            env=env,
+            env={**env, "ACTION_SERVER_TOKEN": action_token},
         )
+        # Rasa's HTTP API reads and rewrites any conversation: only with a token, which the
+        # launcher and /readyz use to ask whether a model is loaded.
+        api = ["--enable-api", "--auth-token", self.api_token] if self.api_token else []
+        health = (f"{self.rasa_url}/status?{urlencode({'token': self.api_token})}" if self.api_token
+                  # Without the API: Rasa listens once it has tried to load its model.
+                  else f"{self.rasa_url}/webhooks/rest/")
         rasa = Child(
             name="Rasa",
-            argv=[str(RASA_BIN), "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(self.rasa_port),
+            argv=[str(RASA_BIN), "run", *api, "--interface", "127.0.0.1", "--port", str(self.rasa_port),
                   "--model", str(self.model), "--endpoints", str(endpoints), "--credentials", str(CREDENTIALS)],
-            health_url=f"{self.rasa_url}/status",
+            health_url=health,
+            required_key="model_id" if self.api_token else None,
             log_path=run_dir / "logs" / f"rasa-{self.rasa_port}.log",
             env={**self.rasa_runtime_env, **env, "SANIC_WORKERS": str(self.rasa_workers)},
         )
@@ -169,7 +196,76 @@ class RasaStack:
     def crashed(self) -> Child | None:
         return next((child for child in self.children if child.exited() is not None), None)
 
+    def supervise(self, **policy: float) -> "Supervisor":
+        """Restart whichever child dies from now on, until `stop()`."""
+        self.supervisor = Supervisor(self.children, **policy)
+        self.supervisor.start()
+        return self.supervisor
+
     def stop(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.stop()
         # Rasa first: it stops sending work to the action server.
         for child in reversed(self.children):
             child.stop()
+
+
+def _restart_delays(first: float, cap: float) -> Iterator[float]:
+    delays = backoff.expo(base=2, factor=first, max_value=cap)
+    next(delays)  # backoff's generators yield once before the first delay
+    return delays
+
+
+class Supervisor:
+    """Restarts a child that died, waiting longer after each crash in a row.
+
+    A child that stayed up for `stable_seconds` before dying starts again from the
+    first delay: one crash a week is not a crash loop.
+    """
+
+    def __init__(self, children: list[Child], *, first_delay: float = 1.0, max_delay: float = 60.0,
+                 stable_seconds: float = 300.0, poll_seconds: float = 0.5) -> None:
+        self.children = children
+        self.first_delay, self.max_delay = first_delay, max_delay
+        self.stable_seconds, self.poll_seconds = stable_seconds, poll_seconds
+        self.restarts: dict[str, int] = {child.name: 0 for child in children}
+        self._stopping = threading.Event()
+        # Held while a child is being started, so stop() never misses a process started meanwhile.
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="supervisor", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        now = time.monotonic()
+        started = {child.name: now for child in self.children}
+        delays = {child.name: _restart_delays(self.first_delay, self.max_delay) for child in self.children}
+        due: dict[str, float] = {}
+        while not self._stopping.wait(self.poll_seconds):
+            for child in self.children:
+                now = time.monotonic()
+                if child.name not in due:
+                    code = child.exited()
+                    if code is None:
+                        continue
+                    if now - started[child.name] >= self.stable_seconds:
+                        delays[child.name] = _restart_delays(self.first_delay, self.max_delay)
+                    delay = next(delays[child.name])
+                    due[child.name] = now + delay
+                    log.warning("%s stopped unexpectedly (exit code %s); restarting it in %.3g s (its log: %s)",
+                                child.name, code, delay, child.log_path)
+                elif now >= due[child.name]:
+                    with self._lock:
+                        if self._stopping.is_set():
+                            return
+                        child.start()
+                    del due[child.name]
+                    started[child.name] = now
+                    self.restarts[child.name] += 1
+                    log.info("%s restarted (restart number %d)", child.name, self.restarts[child.name])

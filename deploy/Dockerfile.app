@@ -1,5 +1,5 @@
 # The application image: the web app (`python -m bot serve`) and the action server
-# (`python -m rasa_sdk --actions actions`) run from it with different commands.
+# (`python -m bot actions`) run from it with different commands.
 # Build from the repository root:  docker build -f deploy/Dockerfile.app -t clinic-app .
 FROM python:3.10-slim
 

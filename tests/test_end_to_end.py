@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from bot.db import make_engine, make_session_factory
 from bot.leads.models import Lead, OutboxMessage
 from bot.settings import PROJECT_ROOT, Settings
 from bot.stack import DEFAULT_MODEL
+from bot.web.chat import ChatSigners
 from tests.fixtures import free_port
 
 pytestmark = pytest.mark.rasa
@@ -73,6 +75,8 @@ def launched(session_smtp_server):
         "ACTION_SERVER_PORT": str(action_port), "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(session_smtp_server.port),
         "MAIL_FROM": "assistant@clinic.test", "MAIL_TO": "frontdesk@clinic.test", "PUBLIC_URL": "http://clinic.test",
         "OUTBOX_POLL_SECONDS": "1",
+        # Every test's visitors come from this one address, faster than any one person types.
+        "CHAT_RATE_PER_CLIENT": "1000/minute",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"], cwd=PROJECT_ROOT, env={**os.environ, **env},
@@ -105,9 +109,14 @@ def launched(session_smtp_server):
     running.engine.dispose()
 
 
+def signed(launched: Launched, sender: str) -> str:
+    """`sender` as the web app would have issued it (its key is in the assistant's DATA_DIR)."""
+    return ChatSigners.for_settings(launched.settings).conversations.sign(sender).decode()
+
+
 def chat(launched: Launched, sender: str, message: str) -> list[dict]:
     request = urllib.request.Request(
-        f"{launched.url}/api/chat", data=json.dumps({"sender_id": sender, "message": message}).encode(),
+        f"{launched.url}/api/chat", data=json.dumps({"sender_id": signed(launched, sender), "message": message}).encode(),
         headers={"Content-Type": "application/json"}, method="POST",
     )
     with urllib.request.urlopen(request, timeout=60) as response:
@@ -313,6 +322,89 @@ def test_staff_work_a_chat_captured_lead_from_sign_in_to_deletion(launched):
         browser.close()
     assert leads_of(launched, sender) == []
     assert conversation_log(launched, sender) == ""
+
+
+def child_pid(launched: Launched, *words: str) -> int | None:
+    """The launcher's child process whose command line holds `words`, if one runs."""
+    for task in Path(f"/proc/{launched.process.pid}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+            if all(word in argv for word in words):
+                return int(pid)
+    return None
+
+
+def send(launched: Launched, sender: str, message: str) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        f"{launched.url}/api/chat", data=json.dumps({"sender_id": signed(launched, sender), "message": message}).encode(),
+        headers={"Content-Type": "application/json"}, method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def kill_and_wait_for_the_restart(launched: Launched, words: tuple[str, ...], port: int, sender: str, message: str):
+    """Kill a child mid-conversation: the visitor is told to call, the pages stay up, the child comes back."""
+    pid = child_pid(launched, *words)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while _port_open(port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    status, body = send(launched, sender, message)
+    assert status == 503 and "call us at (804) 493-3256" in body["error"]
+    for page in ("/", "/staff/login", "/healthz"):
+        with urllib.request.urlopen(f"{launched.url}{page}", timeout=10) as response:
+            assert response.status == 200
+    deadline = time.monotonic() + 240
+    while child_pid(launched, *words) in (None, pid) or not _port_open(port):
+        assert time.monotonic() < deadline, f"{words} was not restarted"
+        assert launched.process.poll() is None, "the launcher exited"
+        time.sleep(0.5)
+
+
+def test_a_killed_action_server_and_rasa_are_restarted_and_the_inquiry_goes_on(launched, session_smtp_server):
+    rasa_port, action_port = launched.ports[1], launched.ports[2]
+    sender = uuid.uuid4().hex
+    talk(launched, sender, [
+        ("I want to book an appointment", "What name should our staff use"),
+        ("Maria Lopez", "phone number or email"),
+    ])
+    kill_and_wait_for_the_restart(launched, ("bot", "actions"), action_port, sender, "804-555-0134")
+    # Rasa recorded the turn the action server missed; sent again, it is answered where it was.
+    deadline = time.monotonic() + 30
+    while (status_and_body := send(launched, sender, "804-555-0134"))[0] != 200:
+        assert time.monotonic() < deadline, status_and_body
+        time.sleep(1)
+    assert "What area would you like help with" in texts(status_and_body[1]["messages"])
+
+    kill_and_wait_for_the_restart(launched, ("run", "--model"), rasa_port, sender, "Hip")
+    deadline = time.monotonic() + 60
+    while (status_and_body := send(launched, sender, "Hip"))[0] != 200:
+        assert time.monotonic() < deadline, status_and_body
+        time.sleep(1)
+    assert "days and times" in texts(status_and_body[1]["messages"])
+    talk(launched, sender, [
+        ("tuesday mornings", "May our clinic staff contact you"),
+        ("yes", "Here's what I'll send"),
+        ("yes", "Thank you, Maria!"),
+    ])
+
+    [lead] = leads_of(launched, sender)
+    assert (lead.name, lead.phone, lead.area_of_concern) == ("Maria Lopez", "+18045550134", "Hip")
+    deadline = time.monotonic() + 30
+    while f"New appointment inquiry #{lead.id}" not in [str(m["Subject"]) for m in session_smtp_server.messages]:
+        assert time.monotonic() < deadline, "no email reached the SMTP server"
+        time.sleep(0.5)
+    time.sleep(2)  # the outbox polls every second: a second notice would have come by now
+    subjects = [str(m["Subject"]) for m in session_smtp_server.messages]
+    assert subjects.count(f"New appointment inquiry #{lead.id}") == 1, subjects
+    output = "\n".join(launched.output)
+    assert re.search(r"WARNING bot\.stack: Action server stopped unexpectedly \(exit code -9\); restarting", output)
+    assert re.search(r"WARNING bot\.stack: Rasa stopped unexpectedly \(exit code -9\); restarting", output)
 
 
 def test_ctrl_c_stops_rasa_the_action_server_and_the_web_app(launched):

@@ -56,8 +56,33 @@ def test_https_public_url_makes_cookies_secure():
         ({"CLINIC_OPEN_HOURS": "17:00-08:00"}, "must close after it opens"),
         ({"STAFF_IDLE_MINUTES": "0"}, "STAFF_IDLE_MINUTES must be at least 1"),
         ({"STAFF_IDLE_MINUTES": "-5"}, "STAFF_IDLE_MINUTES must be at least 1"),
+        ({"STAFF_MAX_SESSION_HOURS": "0"}, "STAFF_MAX_SESSION_HOURS must be at least 1"),
+        ({"CHAT_RATE_PER_CLIENT": "lots"}, "CHAT_RATE_PER_CLIENT must look like 20/minute"),
+        ({"CHAT_RATE_PER_CONVERSATION": "0/minute"}, "CHAT_RATE_PER_CONVERSATION must look like 20/minute"),
+        ({"CHAT_MAX_IN_FLIGHT": "0"}, "CHAT_MAX_IN_FLIGHT must be at least 1"),
+        ({"TRUST_X_FORWARDED_FOR": "sometimes"}, "TRUST_X_FORWARDED_FOR must be true or false"),
     ],
 )
 def test_bad_values_are_named_in_the_error(env, message):
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(env)
+
+
+def test_limits_and_secrets_from_the_environment():
+    settings = Settings.from_env({
+        "CHAT_RATE_PER_CLIENT": "100/hour", "CHAT_RATE_PER_CONVERSATION": "5/second", "CHAT_MAX_IN_FLIGHT": "3",
+        "CHAT_MAX_QUEUED": "0", "STAFF_MAX_SESSION_HOURS": "8", "RASA_API_TOKEN": "t1", "ACTION_SERVER_TOKEN": "t2",
+        "ACTION_SERVER_PORT": "6055",
+    })
+    assert (settings.chat_rate_per_client, settings.chat_rate_per_conversation) == ("100/hour", "5/second")
+    assert (settings.chat_max_in_flight, settings.chat_max_queued, settings.staff_max_session_hours) == (3, 0, 8)
+    assert (settings.rasa_api_token, settings.action_server_token) == ("t1", "t2")
+    assert settings.action_server_urls == ("http://127.0.0.1:6055",)
+    defaults = Settings.from_env({})
+    assert (defaults.chat_rate_per_client, defaults.chat_rate_per_conversation) == ("60/minute", "20/minute")
+    assert defaults.staff_max_session_hours == 12
+
+
+def test_rasa_sessions_are_renewed_every_20_turns_unless_told_otherwise():
+    assert Settings.from_env({}).rasa_session_turns == 20
+    assert Settings.from_env({"RASA_SESSION_TURNS": "0"}).rasa_session_turns == 0

@@ -3,12 +3,14 @@
 Phone numbers become E.164 (`+18045550188`), read as US numbers unless they start
 with `+`. An extension the visitor gave is kept in the RFC 3966 form
 (`+18045550188;ext=12`), which `phonenumbers` parses back. Email addresses are
-checked for syntax only (no DNS lookups) and their domain is lowercased.
+checked for syntax only (no DNS lookups) and their domain is lowercased; those with characters
+that change a `mailto:` link's meaning are refused.
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -20,6 +22,9 @@ _MAX_INPUT = 320
 # Candidate addresses in a sentence; email-validator decides which are real.
 _EMAIL_CANDIDATE = re.compile(r"[^\s<>()\[\],;:\"']+@[^\s<>()\[\],;:\"']+")
 _TRAILING_PUNCTUATION = ".!?"
+# Allowed in an address by the RFCs, but in a `mailto:` link they add headers (`?cc=`), hide
+# characters (`%40`) or cut the address (`#`): no visitor's real address needs them.
+_URL_TRICKS = frozenset('?%#&/\\"')
 
 
 def _to_e164(number: phonenumbers.PhoneNumber) -> str:
@@ -92,11 +97,19 @@ def normalize_email(text: str | None) -> str | None:
         candidate = candidate[len("mailto:"):]
     if not candidate or len(candidate) > _MAX_INPUT:
         return None
+    if _URL_TRICKS.intersection(candidate):
+        return None
     try:
         result = validate_email(candidate, check_deliverability=False)
     except EmailNotValidError:
         return None
     return result.normalized
+
+
+def mailto_href(address: str) -> str:
+    """A `mailto:` link that opens a message to `address` and nothing else, whatever it holds."""
+    local, _, domain = address.rpartition("@")
+    return f"mailto:{quote(local, safe='')}@{quote(domain, safe='.-')}"
 
 
 def find_email(text: str | None) -> str | None:

@@ -22,7 +22,7 @@ Throttling policy (per account, see `ThrottlePolicy`):
 
 Sessions: the encrypted cookie (aiohttp-session) carries a random token; the server
 keeps its SHA-256 digest with the last time it was used. A session idle for longer
-than the configured minutes is over; signing out, disabling the account or changing
+than the configured minutes is over, and so is one older than the maximum age; signing out, disabling the account or changing
 its password deletes the server row, so a copied cookie stops working too.
 """
 
@@ -270,9 +270,13 @@ def start_session(db: Session, account: StaffAccount, *, now: datetime, idle: ti
 class ResumedSession:
     account: StaffAccount | None
     timed_out: bool = False
+    # Over its maximum age, however active: a stolen cookie does not live forever.
+    too_old: bool = False
 
 
-def resume_session(db: Session, token: str, *, now: datetime, idle: timedelta) -> ResumedSession:
+def resume_session(
+    db: Session, token: str, *, now: datetime, idle: timedelta, max_age: timedelta | None = None
+) -> ResumedSession:
     """The account of a session that is still valid (and mark it used now)."""
     row = db.get(StaffLogin, token_digest(token))
     if row is None:
@@ -284,6 +288,9 @@ def resume_session(db: Session, token: str, *, now: datetime, idle: timedelta) -
     if now - row.last_seen_at > idle:
         db.delete(row)
         return ResumedSession(None, timed_out=True)
+    if max_age is not None and now - row.created_at > max_age:
+        db.delete(row)
+        return ResumedSession(None, too_old=True)
     row.last_seen_at = now
     return ResumedSession(account)
 
@@ -299,6 +306,12 @@ def csrf_token(session: MutableMapping[str, Any]) -> str:
         token = secrets.token_urlsafe(32)
         session[_CSRF_SESSION_KEY] = token
     return token
+
+
+def rotate_csrf_token(session: MutableMapping[str, Any]) -> str:
+    """A new CSRF token, after the password changed: a token read before no longer works."""
+    session[_CSRF_SESSION_KEY] = secrets.token_urlsafe(32)
+    return session[_CSRF_SESSION_KEY]
 
 
 def csrf_matches(session: MutableMapping[str, Any], submitted: object) -> bool:

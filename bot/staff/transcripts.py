@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.conversation_log import events_table_exists, load_event as _load, rasa_events
+from bot.conversation_log import SESSION_START_MESSAGE, events_table_exists, load_event as _load, rasa_events
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,8 @@ def turns_from_rows(rows: Iterable) -> list[Turn]:
         at = _event_time(row.timestamp)
         if row.type_name == "user":
             text = str(event.get("text") or "")
+            if text == SESSION_START_MESSAGE:
+                continue
             clicked = None
             if text.startswith("/"):
                 # A button click arrives as its payload; show what the visitor saw instead.

@@ -12,7 +12,6 @@ import asyncio
 import base64
 import hashlib
 import logging
-import os
 import weakref
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -30,8 +29,9 @@ from aiohttp_session import get_session, new_session, session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
-from bot.leads.contact import format_phone
+from bot.leads.contact import format_phone, mailto_href
 from bot.leads.models import LeadKind, LeadStatus, utcnow
+from bot.secrets import SESSION_KEY_FILE, key_file
 from bot.settings import Settings
 from bot.staff import audit, inbox, transcripts
 from bot.staff.accounts import AccountError, normalize_login, set_password, verify_password
@@ -39,12 +39,16 @@ from bot.staff.auth import (
     CSRF_FIELD,
     SignInOutcome,
     ThrottlePolicy,
+    blocked_until,
     csrf_matches,
     csrf_token,
     device_cookie_value,
     end_session,
     parse_device_cookie,
+    record_failure,
+    record_success,
     resume_session,
+    rotate_csrf_token,
     sign_in,
     start_session,
     token_digest,
@@ -60,7 +64,6 @@ STATIC_DIR = STAFF_DIR / "static"
 SESSION_COOKIE = "clinic_staff"
 DEVICE_COOKIE = "clinic_staff_device"
 DEVICE_COOKIE_MAX_AGE = 180 * 24 * 3600
-SESSION_KEY_FILE = "session.key"
 MIN_SESSION_SECRET = 32
 
 STAFF_SETTINGS = web.AppKey("staff_settings", Settings)
@@ -111,17 +114,7 @@ def session_fernet(settings: Settings) -> Fernet:
         digest = hashlib.sha256(settings.session_secret.encode("utf-8")).digest()
         return Fernet(base64.urlsafe_b64encode(digest))
     path = settings.data_dir / SESSION_KEY_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        os.chmod(path, 0o600)
-        key = path.read_bytes().strip()
-    else:
-        key = Fernet.generate_key()
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(key + b"\n")
-        log.info("Created a new key for staff sessions in %s", path)
+    key = key_file(path, Fernet.generate_key)
     try:
         return Fernet(key)
     except ValueError:
@@ -164,6 +157,7 @@ def setup_staff(app: web.Application, settings: Settings) -> None:
     env.filters["local_time"] = lambda moment: format_time(moment, clinic_tz)
     env.filters["iso_time"] = lambda moment: moment.astimezone(clinic_tz).isoformat() if moment else ""
     env.filters["phone"] = lambda number: format_phone(number) if number else ""
+    env.filters["mailto"] = mailto_href
     env.filters["status_label"] = status_label
     env.filters["kind_label"] = kind_label
     env.globals["STATUS_LABELS"] = inbox.STATUS_LABELS
@@ -334,8 +328,22 @@ def _url(request: web.Request, name: str, query: dict[str, str] | None = None, *
     return str(url)
 
 
+# The largest id the leads table can hold (a 32-bit integer on PostgreSQL); past it there is no lead.
+MAX_LEAD_ID = 2**31 - 1
+
+
+def _parse_lead_id(raw: str) -> int | None:
+    if not raw.isascii() or not raw.isdigit():
+        return None
+    number = int(raw)
+    return number if 0 < number <= MAX_LEAD_ID else None
+
+
 def _lead_id(request: web.Request) -> int:
-    return int(request.match_info["lead_id"])
+    lead_id = _parse_lead_id(request.match_info["lead_id"])
+    if lead_id is None:
+        raise web.HTTPNotFound()
+    return lead_id
 
 
 def _is_staff_path(path: str) -> bool:
@@ -355,6 +363,13 @@ async def staff_guard(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException as error:
         error.headers.update(STAFF_HEADERS)
         raise
+    except Exception as error:  # noqa: BLE001 - a failure must still answer with the staff headers
+        # The class only: a database error's text can hold what a visitor typed.
+        log.error("Staff page %s %s failed: %s", request.method, request.path, error.__class__.__name__)
+        log.debug("Staff page failure", exc_info=True)
+        response = web.Response(
+            status=500, text="Something went wrong on this page, and nothing was changed. Please try again.",
+        )
     response.headers.update(STAFF_HEADERS)
     return response
 
@@ -362,11 +377,14 @@ async def staff_guard(request: web.Request, handler: Handler) -> web.StreamRespo
 async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse:
     session = await get_session(request)
     account: StaffAccount | None = None
-    timed_out = False
+    timed_out = too_old = False
     token = session.get(_LOGIN_TOKEN)
     if isinstance(token, str):
-        resumed = await run_db(request, resume_session, token, now=_now(request), idle=_idle(request))
-        account, timed_out = resumed.account, resumed.timed_out
+        max_age = timedelta(hours=_settings(request).staff_max_session_hours)
+        resumed = await run_db(
+            request, resume_session, token, now=_now(request), idle=_idle(request), max_age=max_age
+        )
+        account, timed_out, too_old = resumed.account, resumed.timed_out, resumed.too_old
         if account is None:
             del session[_LOGIN_TOKEN]
     request[CURRENT_ACCOUNT] = account
@@ -387,6 +405,9 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
         if timed_out:
             minutes = _settings(request).staff_idle_minutes
             flash(session, "info", f"You were signed out after {minutes} minutes without activity.")
+        elif too_old:
+            hours = _settings(request).staff_max_session_hours
+            flash(session, "info", f"You were signed out: a sign-in lasts at most {hours} hours. Please sign in again.")
         target = request.path_qs if request.method == "GET" else None
         login_url = _url(request, "staff_login", {"next": target} if target else None)
         if SESSION_COOKIE not in request.cookies and request.method == "GET":
@@ -471,12 +492,7 @@ async def login_submit(request: web.Request) -> web.Response:
         raise response
 
     if result.outcome is SignInOutcome.throttled and result.retry_at is not None:
-        wait = max(1, int((result.retry_at - now).total_seconds() + 0.999))
-        if wait >= 60:
-            minutes = (wait + 59) // 60
-            when = f"{minutes} minute{'s' if minutes != 1 else ''}"
-        else:
-            when = f"{wait} second{'s' if wait != 1 else ''}"
+        when = _wait_words(result.retry_at, now)
         error = f"Too many failed sign-ins for this account. Try again in {when}."
         if result.just_locked:
             error = f"That password was wrong again, so sign-in to this account is paused. Try again in {when}."
@@ -488,6 +504,14 @@ async def login_submit(request: web.Request) -> web.Response:
     return await render(
         request, "staff/login.html", {"next": next_url, "login": login, "error": error}, status=status
     )
+
+
+def _wait_words(until: datetime, now: datetime) -> str:
+    wait = max(1, int((until - now).total_seconds() + 0.999))
+    if wait >= 60:
+        minutes = (wait + 59) // 60
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{wait} second{'s' if wait != 1 else ''}"
 
 
 async def logout(request: web.Request) -> web.Response:
@@ -522,11 +546,28 @@ async def password_submit(request: web.Request) -> web.Response:
     confirm = str(form.get("confirm_password") or "")
     token = session.get(_LOGIN_TOKEN)
     now = _now(request)
+    policy = request.app[STAFF_THROTTLE]
+    signed_out = False
 
     def change(db) -> str | None:
+        nonlocal signed_out
         fresh = db.get(StaffAccount, account.id)
-        if fresh is None or not verify_password(fresh.password_hash, current):
+        if fresh is None:
             return "The current password is not right."
+        # The current password is guessed here as on the sign-in page: the same counter, waits and lock.
+        retry_at = blocked_until(fresh, now, policy)
+        if retry_at is not None:
+            return f"Too many wrong passwords for this account. Try again in {_wait_words(retry_at, now)}."
+        if not verify_password(fresh.password_hash, current):
+            just_locked, locked_until = record_failure(db, fresh, now, policy)
+            audit.record(db, fresh, AuditAction.account_locked if just_locked else AuditAction.sign_in_failed,
+                         detail="password change", now=now)
+            if locked_until is not None and locked_until > now:
+                # Whoever keeps guessing in this browser is not trusted with it any longer.
+                end_session(db, str(token))
+                signed_out = True
+            return "The current password is not right."
+        record_success(fresh)
         if new != confirm:
             return "The two new passwords are not the same."
         if new == current:
@@ -540,11 +581,23 @@ async def password_submit(request: web.Request) -> web.Response:
         audit.record(db, fresh, AuditAction.password_changed, now=now)
         return None
 
-    error = await run_db(request, change)
+    # One check at a time per account, as on the sign-in page, so guesses sent together each count.
+    lock = request.app[STAFF_SIGN_IN_LOCKS].setdefault(normalize_login(account.login), asyncio.Lock())
+    async with lock:
+        error = await run_db(request, change)
+    if signed_out:
+        session.invalidate()
+        minutes = int(policy.lock_for.total_seconds() // 60)
+        flash(session, "error", "You were signed out after too many wrong passwords. Sign-in to this account "
+                                f"is paused for {minutes} minutes on browsers it was not used on before.")
+        raise _redirect(_url(request, "staff_login"))
     if error:
+        status = 429 if error.startswith("Too many") else 400
         return await render(
-            request, "staff/password.html", {"error": error, "forced": account.must_change_password}, status=400
+            request, "staff/password.html", {"error": error, "forced": account.must_change_password}, status=status
         )
+    # A token read before the change (by a page left open elsewhere) no longer works.
+    rotate_csrf_token(session)
     flash(session, "success", "Your password was changed.")
     raise _redirect(_url(request, "staff_leads"))
 
@@ -789,7 +842,7 @@ async def audit_page(request: web.Request) -> web.Response:
             request, 403, "Administrators only", "Only administrators can see the audit log."
         )
     raw_lead = request.query.get("lead", "").strip().lstrip("#")
-    lead_id = int(raw_lead) if raw_lead.isdigit() else None
+    lead_id = _parse_lead_id(raw_lead) if raw_lead else None
     result = await run_db(request, audit.entries, lead_id=lead_id, page=_page_number(request.query.get("page")))
 
     def page_url(number: int) -> str:

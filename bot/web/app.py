@@ -16,11 +16,18 @@ from aiohttp.typedefs import Handler
 
 from bot.db import make_engine, make_session_factory, upgrade_database
 from bot.notify.outbox import OutboxWorker
+from bot.secrets import rasa_api_token
 from bot.settings import Settings
 from bot.staff.web import setup_staff
 from bot.web.content import load_articles
-from bot.web.keys import ARTICLES, ENGINE, HTTP_CLIENT, OUTBOX_WORKER, SESSION_FACTORY, SETTINGS
+from bot.web.chat import ChatSigners
+from bot.web.keys import (
+    ARTICLES, CHAT_SIGNERS, CHAT_THROTTLE, ENGINE, HTTP_CLIENT, OUTBOX_WORKER, RASA_API_TOKEN, SESSION_FACTORY,
+    SESSION_RENEWAL, SETTINGS,
+)
 from bot.web.routes import setup_routes
+from bot.web.sessions import SessionRenewal
+from bot.web.throttle import ChatThrottle
 from bot.web.views import tel_href
 
 log = logging.getLogger(__name__)
@@ -54,6 +61,8 @@ async def set_security_headers(request: web.Request, response: web.StreamRespons
     # setdefault: a handler that needs a different value for one response sets it itself.
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    # Instead of aiohttp's and Python's versions, which only help whoever looks for a known flaw.
+    response.headers["Server"] = "clinic-assistant"
 
 
 async def cache_versioned_static_files(request: web.Request, response: web.StreamResponse) -> None:
@@ -107,6 +116,10 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[json_errors_for_api])
     app[SETTINGS] = settings
     app[ARTICLES] = load_articles(settings.content_dir)
+    app[CHAT_SIGNERS] = ChatSigners.for_settings(settings)
+    app[RASA_API_TOKEN] = rasa_api_token(settings)
+    app[CHAT_THROTTLE] = ChatThrottle.for_settings(settings)
+    app[SESSION_RENEWAL] = SessionRenewal(settings.rasa_session_turns, app[RASA_API_TOKEN])
     app.cleanup_ctx.extend([database, outbox_worker, http_client])
     # A ChoiceLoader, so the staff pages can add their own templates folder to it.
     env = aiohttp_jinja2.setup(

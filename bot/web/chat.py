@@ -4,6 +4,15 @@ The widget talks only to this endpoint. A request that is not a well-formed chat
 message is answered with 400 before any Rasa server sees it. With several Rasa
 servers, a conversation sticks to one of them (chosen from its sender id) and moves
 to the next one only when that server cannot take it.
+
+What a browser sends is never taken on trust:
+- The conversation id is issued here (a random id, signed) with the first answer; a
+  browser cannot pick one, so it cannot write into someone else's conversation.
+- Rasa reads a message starting with "/" as an intent with entities (`/restart`,
+  `/inform{"lead_name": ...}`). Typed text loses its leading slashes; only the payload
+  of a button we offered, signed when it went out, reaches Rasa as it is.
+- Only `application/json` is accepted, which a page on another site cannot send
+  without the browser asking first.
 """
 
 from __future__ import annotations
@@ -13,13 +22,18 @@ import hashlib
 import json
 import logging
 import re
+import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import aiohttp
 from aiohttp import web
+from itsdangerous import BadSignature, Signer
 
-from bot.web.keys import HTTP_CLIENT, SETTINGS
+from bot.secrets import signing_key
+from bot.settings import Settings
+from bot.web.keys import CHAT_SIGNERS, CHAT_THROTTLE, HTTP_CLIENT, SESSION_RENEWAL, SETTINGS
+from bot.web.throttle import Busy
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +41,28 @@ MAX_MESSAGE_CHARS = 1000
 # A message of 1,000 characters each escaped as \uXXXX\uXXXX (12 bytes: what json.dumps writes for
 # an emoji), plus the sender id and the JSON around them.
 MAX_BODY_BYTES = 16 * 1024
-SENDER_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
+# A signed id: 32 hex digits, ".", itsdangerous' signature (27 characters of base64).
+SENDER_ID_PATTERN = re.compile(r"[A-Za-z0-9_.-]{8,128}")
+MAX_PAYLOAD_CHARS = 2000
 # A server that does not accept the connection quickly is treated as down, so the next one is tried.
 CONNECT_TIMEOUT_SECONDS = 3.0
-UNAVAILABLE_MESSAGE = "The assistant is unavailable right now. Please call the clinic."
+# Shown by the widget as it is, with the phone number made a link.
+UNAVAILABLE_MESSAGE = (
+    "Sorry, the assistant is unavailable for a moment. Please send your message again shortly, "
+    "or call us at {phone}."
+)
+TOO_MANY_MESSAGES = (
+    "You're sending messages faster than I can answer them. Please wait {wait} and send it again, "
+    "or call us at {phone}."
+)
+TOO_LONG_CONVERSATION = (
+    "This conversation has become very long, so your next message starts a new one (what you told "
+    "me before is not carried over). Please send it again, or call us at {phone}."
+)
+BUSY_MESSAGE = (
+    "Sorry, the assistant is busy with many visitors right now. Please send your message again in a "
+    "few seconds, or call us at {phone}."
+)
 TOO_LARGE_MESSAGE = (
     f"The request is too large (over {MAX_BODY_BYTES:,} bytes). A message can have at most "
     f"{MAX_MESSAGE_CHARS:,} characters."
@@ -55,6 +87,40 @@ class ChatMessage:
     text: str
 
 
+@dataclass(frozen=True)
+class ChatSigners:
+    """Signs conversation ids and button payloads, each with a salt of its own."""
+
+    conversations: Signer
+    buttons: Signer
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> "ChatSigners":
+        key = signing_key(settings)
+        return cls(Signer(key, salt="chat.conversation"), Signer(key, salt="chat.button"))
+
+    def new_conversation(self) -> str:
+        return self.conversations.sign(uuid.uuid4().hex).decode()
+
+    def conversation_id(self, signed: str) -> str:
+        """The id Rasa knows the conversation by, or ChatRequestError when it was not issued here."""
+        try:
+            return self.conversations.unsign(signed).decode()
+        except BadSignature:
+            raise ChatRequestError(
+                "This conversation was not started here. Reload the page to start a new one."
+            ) from None
+
+    def sign_button(self, payload: str) -> str:
+        return self.buttons.sign(payload).decode()
+
+    def button_payload(self, signed: str) -> str:
+        try:
+            return self.buttons.unsign(signed).decode()
+        except BadSignature:
+            raise ChatRequestError("That button was not offered here. Please type your message instead.") from None
+
+
 def json_error(status: int, message: str, **extra: Any) -> web.Response:
     return web.json_response({"error": message, **extra}, status=status, headers={"Cache-Control": "no-store"})
 
@@ -71,26 +137,47 @@ async def read_body(request: web.Request) -> bytes:
     return bytes(body)
 
 
-def parse_chat_request(body: bytes) -> ChatMessage:
+@dataclass(frozen=True)
+class ChatRequest:
+    """What the browser sent: its conversation (None for a new one), and typed text or a button."""
+
+    signed_sender_id: str | None
+    text: str
+    is_button: bool
+
+
+def parse_chat_request(body: bytes) -> ChatRequest:
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # RecursionError: JSON nested thousands deep, which no widget sends.
         raise ChatRequestError("The request body must be JSON.") from None
     if not isinstance(data, dict):
-        raise ChatRequestError('The request body must be a JSON object with "sender_id" and "message".')
-    for name in ("sender_id", "message"):
-        if name not in data:
-            raise ChatRequestError(f'"{name}" is missing.')
-        if not isinstance(data[name], str):
-            raise ChatRequestError(f'"{name}" must be a string.')
-    sender_id, text = data["sender_id"], data["message"]
-    if not SENDER_ID_PATTERN.fullmatch(sender_id):
-        raise ChatRequestError('"sender_id" must be 8 to 64 letters, digits, "-" or "_".')
-    if not text.strip():
+        raise ChatRequestError('The request body must be a JSON object with "message" (or "payload").')
+    sender_id = data.get("sender_id")
+    if sender_id is not None:
+        if not isinstance(sender_id, str):
+            raise ChatRequestError('"sender_id" must be a string.')
+        if not SENDER_ID_PATTERN.fullmatch(sender_id):
+            raise ChatRequestError('"sender_id" must be the conversation id this server issued.')
+    if ("message" in data) == ("payload" in data):
+        raise ChatRequestError('Send either "message" (typed text) or "payload" (a button), not both.'
+                               if "message" in data else '"message" is missing.')
+    name = "message" if "message" in data else "payload"
+    text = data[name]
+    if not isinstance(text, str):
+        raise ChatRequestError(f'"{name}" must be a string.')
+    if name == "payload":
+        if not text or len(text) > MAX_PAYLOAD_CHARS:
+            raise ChatRequestError("That button was not offered here. Please type your message instead.")
+        return ChatRequest(sender_id, text, is_button=True)
+    # Typed text is never a command to Rasa, whatever it starts with.
+    text = text.strip().lstrip("/").strip()
+    if not text:
         raise ChatRequestError("The message is empty.")
     if len(text) > MAX_MESSAGE_CHARS:
         raise ChatRequestError(f"The message is longer than {MAX_MESSAGE_CHARS:,} characters.")
-    return ChatMessage(sender_id=sender_id, text=text.strip())
+    return ChatRequest(sender_id, text, is_button=False)
 
 
 def server_order(sender_id: str, rasa_urls: tuple[str, ...]) -> list[str]:
@@ -108,8 +195,12 @@ def server_order(sender_id: str, rasa_urls: tuple[str, ...]) -> list[str]:
     return order
 
 
-def normalise_rasa_messages(payload: Any) -> list[dict[str, Any]]:
-    """Rasa's REST channel answer in the widget's shape: text and buttons only."""
+def normalise_rasa_messages(payload: Any, sign_button: Callable[[str], str] = lambda payload: payload) -> list[dict[str, Any]]:
+    """Rasa's REST channel answer in the widget's shape: text and buttons only.
+
+    An answer with nothing to show is a failure: Rasa answers so when the action server is
+    down (it records the visitor's turn, runs no action and says nothing).
+    """
     if not isinstance(payload, list):
         raise RasaUnavailable("the answer was not a list of messages")
     messages = []
@@ -123,13 +214,15 @@ def normalise_rasa_messages(payload: Any) -> list[dict[str, Any]]:
                 continue
             title, payload_text = button.get("title"), button.get("payload")
             if isinstance(title, str) and title.strip() and isinstance(payload_text, str) and payload_text.strip():
-                buttons.append({"title": title, "payload": payload_text})
+                buttons.append({"title": title, "payload": sign_button(payload_text)})
         # Images and custom payloads have no place in the widget.
         if not isinstance(text, str) or not text.strip():
             if not buttons:
                 continue
             text = ""
         messages.append({"text": text, "buttons": buttons})
+    if not messages:
+        raise RasaUnavailable("answered with nothing to show")
     return messages
 
 
@@ -150,12 +243,13 @@ async def ask_rasa(session: aiohttp.ClientSession, base_url: str, message: ChatM
 
 
 async def relay(
-    session: aiohttp.ClientSession, rasa_urls: tuple[str, ...], message: ChatMessage, timeout: float
+    session: aiohttp.ClientSession, rasa_urls: tuple[str, ...], message: ChatMessage, timeout: float,
+    sign_button: Callable[[str], str] = lambda payload: payload,
 ) -> list[dict[str, Any]]:
     """Rasa's messages for `message`, from its own server or, if that one is down, the next."""
     for attempt, base_url in enumerate(server_order(message.sender_id, rasa_urls)):
         try:
-            return normalise_rasa_messages(await ask_rasa(session, base_url, message, timeout))
+            return normalise_rasa_messages(await ask_rasa(session, base_url, message, timeout), sign_button)
         except (aiohttp.ClientConnectionError, RasaServerError) as error:
             # Refused, not connected in time, 5xx, or a kept-alive connection the server
             # had closed: the server did not take the message, so the next one may.
@@ -171,15 +265,61 @@ async def relay(
     raise RasaUnavailable("no Rasa server answered")
 
 
+def _too_many(wait_seconds: int, phone: str, **extra: Any) -> web.Response:
+    wait = "a minute" if wait_seconds > 45 else f"{wait_seconds} second{'s' if wait_seconds != 1 else ''}"
+    response = json_error(429, TOO_MANY_MESSAGES.format(wait=wait, phone=phone), phone=phone, **extra)
+    response.headers["Retry-After"] = str(wait_seconds)
+    return response
+
+
 async def chat(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
+    signers = request.app[CHAT_SIGNERS]
+    throttle = request.app[CHAT_THROTTLE]
+    phone = settings.clinic_phone
+    if request.content_type != "application/json":
+        return json_error(415, 'Send the message as JSON ("Content-Type: application/json").')
+    wait = throttle.hit_client(request)
+    if wait is not None:
+        return _too_many(wait, phone)
     # The product contract: every request that is not a chat message gets 400, oversized ones too.
     try:
-        message = parse_chat_request(await read_body(request))
+        sent = parse_chat_request(await read_body(request))
+        signed_sender_id = sent.signed_sender_id or signers.new_conversation()
+        sender_id = signers.conversation_id(signed_sender_id)
+        text = signers.button_payload(sent.text) if sent.is_button else sent.text
     except ChatRequestError as error:
         return json_error(400, str(error))
+    wait = throttle.hit_conversation(sender_id)
+    if wait is not None:
+        return _too_many(wait, phone, sender_id=signed_sender_id)
+    if not throttle.hit_turns(sender_id):
+        # No sender_id in the answer: the widget's next message gets a new conversation.
+        return json_error(429, TOO_LONG_CONVERSATION.format(phone=phone), phone=phone, new_conversation=True)
+    message = ChatMessage(sender_id=sender_id, text=text)
+    renewal = request.app[SESSION_RENEWAL]
     try:
-        messages = await relay(request.app[HTTP_CLIENT], settings.rasa_urls, message, settings.rasa_timeout_seconds)
+        async with throttle.turn():
+            if renewal.due(sender_id) and settings.rasa_urls:
+                await renewal.renew_if_idle(
+                    request.app[HTTP_CLIENT], server_order(sender_id, settings.rasa_urls)[0], sender_id
+                )
+            messages = await relay(
+                request.app[HTTP_CLIENT], settings.rasa_urls, message, settings.rasa_timeout_seconds,
+                signers.sign_button,
+            )
+    except Busy:
+        # Nothing reached Rasa: the visitor's turn is not recorded, and may be sent again.
+        response = json_error(503, BUSY_MESSAGE.format(phone=phone), phone=phone, sender_id=signed_sender_id)
+        response.headers["Retry-After"] = "5"
+        return response
     except RasaUnavailable:
-        return json_error(503, UNAVAILABLE_MESSAGE, phone=settings.clinic_phone)
-    return web.json_response({"messages": messages}, headers={"Cache-Control": "no-store"})
+        renewal.count(sender_id)  # Rasa may have recorded the turn
+        return json_error(
+            503, UNAVAILABLE_MESSAGE.format(phone=settings.clinic_phone), phone=settings.clinic_phone,
+            sender_id=signed_sender_id,
+        )
+    renewal.count(sender_id)
+    return web.json_response(
+        {"sender_id": signed_sender_id, "messages": messages}, headers={"Cache-Control": "no-store"}
+    )

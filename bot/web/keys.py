@@ -12,6 +12,14 @@ from bot.settings import Settings
 from bot.web.content import Article
 
 SETTINGS = web.AppKey("settings", Settings)
+# Signs the conversation ids and button payloads the relay hands the widget (bot.web.chat).
+CHAT_SIGNERS = web.AppKey("chat_signers", object)
+# Rate limits and the bounded queue in front of Rasa (bot.web.throttle).
+CHAT_THROTTLE = web.AppKey("chat_throttle", object)
+# Starts a new Rasa session every few turns (bot.web.sessions).
+SESSION_RENEWAL = web.AppKey("session_renewal", object)
+# For /readyz to ask Rasa's guarded HTTP API whether a model is loaded.
+RASA_API_TOKEN = web.AppKey("rasa_api_token", str)
 # One client session for every call to Rasa: it pools the connections.
 HTTP_CLIENT = web.AppKey("http_client", aiohttp.ClientSession)
 # The clinic's articles, the first one being the page at "/".

@@ -1,19 +1,16 @@
-"""The clinic's pages and the health check."""
+"""The clinic's pages."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 
-import aiohttp
 import aiohttp_jinja2
 from aiohttp import web
 
 from bot.web.chat import MAX_MESSAGE_CHARS
 from bot.web.content import Article
-from bot.web.keys import ARTICLES, HTTP_CLIENT, SETTINGS
+from bot.web.keys import ARTICLES, CHAT_SIGNERS, SETTINGS
 
-HEALTH_TIMEOUT_SECONDS = 3.0
 # The widget waits a little longer than the relay, so the relay's own answer (the
 # phone-number message) arrives before the widget gives up.
 WIDGET_GRACE_SECONDS = 5.0
@@ -49,7 +46,11 @@ def _page_context(request: web.Request, article: Article) -> dict:
         "chat": {
             "timeout_ms": int((settings.rasa_timeout_seconds + WIDGET_GRACE_SECONDS) * 1000),
             "max_chars": MAX_MESSAGE_CHARS,
-            "topics": [{"title": title, "payload": payload} for title, payload in GREETING_TOPICS],
+            # Signed like the buttons of Rasa's answers: only payloads we offered reach Rasa as they are.
+            "topics": [
+                {"title": title, "payload": request.app[CHAT_SIGNERS].sign_button(payload)}
+                for title, payload in GREETING_TOPICS
+            ],
         },
     }
 
@@ -68,30 +69,3 @@ async def article(request: web.Request) -> dict:
                 raise web.HTTPFound(request.app.router["index"].url_for())
             return _page_context(request, candidate)
     raise web.HTTPNotFound(text="There is no article at this address.")
-
-
-async def _rasa_answers(session: aiohttp.ClientSession, base_url: str) -> bool:
-    try:
-        async with session.get(base_url + "/", timeout=aiohttp.ClientTimeout(total=HEALTH_TIMEOUT_SECONDS)) as response:
-            return response.status == 200
-    except (aiohttp.ClientError, asyncio.TimeoutError):
-        return False
-
-
-async def healthz(request: web.Request) -> web.Response:
-    """200 while the app serves; with `?deep=1`, 503 when no Rasa server answers."""
-    headers = {"Cache-Control": "no-store"}
-    if request.query.get("deep") not in {"1", "true", "yes"}:
-        return web.json_response({"status": "ok"}, headers=headers)
-    urls = request.app[SETTINGS].rasa_urls
-    answers = await asyncio.gather(*(_rasa_answers(request.app[HTTP_CLIENT], url) for url in urls))
-    reachable = sum(answers)
-    if reachable == len(urls) and urls:
-        status, code = "ok", 200
-    elif reachable:
-        status, code = "degraded", 200
-    else:
-        status, code = "unavailable", 503
-    return web.json_response(
-        {"status": status, "rasa": {"reachable": reachable, "total": len(urls)}}, status=code, headers=headers
-    )

@@ -57,5 +57,6 @@ CONVERSATIONS = [
 
 @pytest.mark.parametrize("name, turns", CONVERSATIONS, ids=[name for name, _ in CONVERSATIONS])
 def test_visitor_gets_the_right_reply(rasa_server, name, turns):
-    scores = realistic.play_conversations(rasa_server.url, [{"name": name, "category": "kind", "turns": turns}])
+    scores = realistic.play_conversations(rasa_server.url, [{"name": name, "category": "kind", "turns": turns}],
+                                          token=rasa_server.stack.api_token)
     assert scores.passed == 1, scores.failures

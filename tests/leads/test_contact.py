@@ -1,7 +1,7 @@
 import phonenumbers
 import pytest
 
-from bot.leads.contact import find_email, find_phone, format_phone, normalize_email, normalize_phone
+from bot.leads.contact import find_email, find_phone, format_phone, mailto_href, normalize_email, normalize_phone
 
 
 @pytest.mark.parametrize(
@@ -132,6 +132,13 @@ def test_valid_email_addresses_normalise_with_a_lowercase_domain(typed, expected
         "maria@example",
         "maria@exa mple.com",
         "x" * 400 + "@example.com",
+        # Valid by the RFCs, but a mailto: link built from them would add a CC or hide characters.
+        "a?cc=someone%40elsewhere.example@example.com",
+        "a%40elsewhere.example@example.com",
+        "a#b@example.com",
+        "a&cc=x@example.com",
+        "a/b@example.com",
+        '"a?b"@example.com',
     ],
 )
 def test_invalid_email_addresses_give_none(typed):
@@ -154,3 +161,20 @@ def test_find_email_pulls_the_address_out_of_a_sentence(sentence, expected):
 @pytest.mark.parametrize("sentence", [None, "", "call 804 555 0188", "I'm @ home after 5", "maria at example dot com"])
 def test_find_email_finds_nothing_where_there_is_no_address(sentence):
     assert find_email(sentence) is None
+
+
+def test_an_address_with_a_cc_trick_in_a_sentence_is_not_found():
+    assert find_email("my email is a?cc=someone%40elsewhere.example@example.com thanks") is None
+
+
+@pytest.mark.parametrize(
+    "address, href",
+    [
+        ("maria@example.com", "mailto:maria@example.com"),
+        ("o'brien+pt@example.com", "mailto:o%27brien%2Bpt@example.com"),
+        # Stored before such addresses were refused: the link still opens a message to it alone.
+        ("a?cc=someone%40elsewhere.example@example.com", "mailto:a%3Fcc%3Dsomeone%2540elsewhere.example@example.com"),
+    ],
+)
+def test_mailto_links_are_encoded(address, href):
+    assert mailto_href(address) == href

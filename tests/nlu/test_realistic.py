@@ -22,12 +22,12 @@ SAFETY_EXPECTATIONS = ("crisis", "emergency", "no_emergency")
 
 @pytest.fixture(scope="module")
 def message_scores(rasa_server) -> realistic.MessageScores:
-    return realistic.score_messages(rasa_server.url)
+    return realistic.score_messages(rasa_server.url, token=rasa_server.stack.api_token)
 
 
 @pytest.fixture(scope="module")
 def conversation_scores(rasa_server) -> realistic.ConversationScores:
-    return realistic.play_conversations(rasa_server.url)
+    return realistic.play_conversations(rasa_server.url, token=rasa_server.stack.api_token)
 
 
 def _misses(scores: realistic.MessageScores, keep=lambda miss: True) -> str:

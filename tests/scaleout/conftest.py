@@ -26,6 +26,7 @@ import pytest
 from bot.db import make_engine, upgrade_database
 from bot.settings import PROJECT_ROOT, Settings
 from bot.stack import DEFAULT_MODEL, RasaStack
+from bot.web.chat import ChatSigners
 from tests.fixtures import free_port
 from tests.fixtures.postgres import PostgresServer
 
@@ -99,6 +100,8 @@ class ScaleOut:
     redis: RedisServer
     stacks: list[RasaStack]
     web_url: str
+    # The web app's: a conversation id goes to it signed, as the web app issued it.
+    signers: ChatSigners
 
     @property
     def rasa_urls(self) -> tuple[str, ...]:
@@ -143,7 +146,9 @@ def scale_out(postgres_server: PostgresServer) -> Iterator[ScaleOut]:
         rasa_urls = ",".join(f"http://127.0.0.1:{port}" for port in rasa_ports)
         web_port = free_port()
         shared = {"DATABASE_URL": database_url, "REDIS_URL": redis.url, "RASA_URLS": rasa_urls,
-                  "DATA_DIR": str(work / "var"), "LOG_LEVEL": "WARNING"}
+                  "DATA_DIR": str(work / "var"), "LOG_LEVEL": "WARNING",
+                  # 24 visitors from one address, at once.
+                  "CHAT_RATE_PER_CLIENT": "10000/minute", "CHAT_MAX_IN_FLIGHT": "100"}
         engine = make_engine(Settings.from_env(shared))
         upgrade_database(engine)
         engine.dispose()
@@ -166,7 +171,8 @@ def scale_out(postgres_server: PostgresServer) -> Iterator[ScaleOut]:
             stack.wait_ready(timeout_seconds=300)
         web_url = f"http://127.0.0.1:{web_port}"
         _web_app_ready(web_url, web, web_log)
-        yield ScaleOut(database_url=database_url, redis=redis, stacks=stacks, web_url=web_url)
+        yield ScaleOut(database_url=database_url, redis=redis, stacks=stacks, web_url=web_url,
+                       signers=ChatSigners.for_settings(Settings.from_env(shared)))
     finally:
         if web is not None and web.poll() is None:
             web.terminate()

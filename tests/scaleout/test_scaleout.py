@@ -55,8 +55,11 @@ async def _send(session: aiohttp.ClientSession, scale_out, conversation: Convers
     first = int(conversation.sender_id[-1], 16) % 2
     server = scale_out.rasa_urls[(first + turn) % 2]
     if server == server_order(conversation.sender_id, scale_out.rasa_urls)[0]:
+        # "/affirm" is the payload of the yes button the assistant offered: pressed, it goes back signed.
+        said = {"payload": scale_out.signers.sign_button(text)} if text.startswith("/") else {"message": text}
         async with session.post(f"{scale_out.web_url}/api/chat",
-                                json={"sender_id": conversation.sender_id, "message": text}) as response:
+                                json={"sender_id": scale_out.signers.conversations.sign(conversation.sender_id).decode(),
+                                      **said}) as response:
             assert response.status == 200, f"the web app answered {response.status}: {await response.text()}"
             messages = (await response.json())["messages"]
         conversation.via_web_app += 1

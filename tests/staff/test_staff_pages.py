@@ -153,6 +153,63 @@ async def test_idle_sessions_end_after_the_configured_minutes(client, clock) -> 
     assert "You were signed out after 30 minutes without activity." in await page.text()
 
 
+async def test_a_session_ends_after_12_hours_however_active(client, clock) -> None:
+    await signed_in(client)
+    for _ in range(24):  # a page every 29 minutes: 11 h 36 min
+        clock.advance(minutes=29)
+        assert (await client.get("/staff/leads", allow_redirects=False)).status == 200
+    clock.advance(minutes=25)
+    response = await client.get("/staff/leads", allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"] == "/staff/login?next=/staff/leads"
+    page = await client.get(response.headers["Location"])
+    assert "a sign-in lasts at most 12 hours" in await page.text()
+    assert (await sign_in(client)).status == 303
+
+
+async def _change_password(client, current: str, new: str = "a brand new passphrase 2026", token: str | None = None):
+    token = token or await form_token(client, "/staff/password")
+    return await client.post(
+        "/staff/password",
+        data={"csrf_token": token, "current_password": current, "new_password": new, "confirm_password": new},
+        allow_redirects=False,
+    )
+
+
+async def test_guessing_the_current_password_is_throttled_then_ends_the_session(
+    client, clock, database, aiohttp_client, make_staff_app
+) -> None:
+    await signed_in(client)
+    first = await _change_password(client, "guess 0")
+    at_once = await _change_password(client, PASSWORD)
+    assert first.status == 400 and "current password is not right" in await first.text()
+    # Sent before the wait is over, even the right password is not checked.
+    assert at_once.status == 429 and "Try again in 1 second" in await at_once.text()
+    for attempt in range(1, 5):
+        clock.advance(seconds=2 ** attempt)
+        response = await _change_password(client, f"guess {attempt}")
+    assert response.status == 303 and response.headers["Location"] == "/staff/login"
+    page = await client.get("/staff/login")
+    assert "signed out after too many wrong passwords" in await page.text()
+    assert (await client.get("/staff/leads", allow_redirects=False)).status == 303
+    with database.session_factory() as db:
+        account = db.query(StaffAccount).filter_by(login=STAFF_EMAIL).one()
+        assert auth.verify_password(account.password_hash, PASSWORD)
+    # The account is paused like after five wrong sign-ins, for browsers it was not used on.
+    elsewhere = await aiohttp_client(make_staff_app())
+    assert (await sign_in(elsewhere)).status == 429
+
+
+async def test_a_password_change_gives_the_session_a_new_csrf_token(client, clock) -> None:
+    await signed_in(client)
+    old_token = await form_token(client, "/staff/leads")
+    assert (await _change_password(client, PASSWORD, token=old_token)).status == 303
+    stale = await client.post("/staff/logout", data={"csrf_token": old_token}, allow_redirects=False)
+    assert stale.status == 403
+    new_token = await form_token(client, "/staff/leads")
+    assert new_token != old_token
+    assert (await client.post("/staff/logout", data={"csrf_token": new_token}, allow_redirects=False)).status == 303
+
+
 async def test_a_signed_in_page_reloads_after_the_idle_time_to_show_sign_in(client, clock, leads) -> None:
     lead_id = leads.add()
     login_page = await (await client.get("/staff/login")).text()
@@ -322,6 +379,7 @@ async def test_the_first_admin_must_replace_the_one_time_password(
     assert mismatch.status == 400 and "not the same" in await mismatch.text()
     wrong = await change("not it", PASSWORD, PASSWORD)
     assert wrong.status == 400 and "current password is not right" in await wrong.text()
+    clock.advance(seconds=1)  # a wrong current password waits like a wrong sign-in
     done = await change(one_time, PASSWORD, PASSWORD)
     assert done.status == 303
     page = await client.get("/staff/leads")
@@ -500,6 +558,39 @@ async def test_a_missing_lead_is_a_clear_404(client) -> None:
     assert response.status == 404 and "There is no staff page at this address." in await response.text()
     response = await client.get("/staff", allow_redirects=False)
     assert response.status == 303 and response.headers["Location"] == "/staff/leads"
+
+
+@pytest.mark.parametrize("lead_id", ["99999999999999999999999", "2147483648", "0", "9" * 400])
+async def test_lead_ids_out_of_range_are_404_with_the_staff_headers(client, leads, lead_id) -> None:
+    leads.add()
+    await signed_in(client)
+    token = await form_token(client, "/staff/leads")
+    responses = [
+        await client.get(f"/staff/leads/{lead_id}"),
+        await client.get(f"/staff/leads/{lead_id}/delete"),
+        await client.post(f"/staff/leads/{lead_id}/delete", data={"csrf_token": token}),
+        await client.post(f"/staff/leads/{lead_id}/status", data={"csrf_token": token, "status": "contacted"}),
+        await client.post(f"/staff/leads/{lead_id}/notes", data={"csrf_token": token, "text": "hello"}),
+    ]
+    audit = await client.get(f"/staff/audit?lead={lead_id}")
+    assert [response.status for response in responses] == [404] * 5
+    for response in [*responses, audit]:
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+    assert audit.status in (200, 403)
+
+
+async def test_an_error_on_a_staff_page_still_carries_the_staff_headers(client, database) -> None:
+    await signed_in(client)
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE leads RENAME TO leads_gone")
+
+    response = await client.get("/staff/leads")
+
+    assert response.status == 500
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+    assert "nothing was changed" in await response.text()
 
 
 async def test_status_changes_and_notes_with_author_and_time(client, leads, clock, database) -> None:
@@ -721,3 +812,12 @@ async def test_times_are_shown_in_the_clinic_time_zone(client, leads) -> None:
     html = await (await client.get(f"/staff/leads/{lead_id}")).text()
     assert "Jul 1, 2025, 7:30 PM" in html
     assert 'datetime="2025-07-01T19:30:00-04:00"' in html
+
+
+async def test_the_email_link_on_a_lead_opens_a_message_to_that_address_alone(client, leads) -> None:
+    lead_id = leads.add(email="o'brien+pt@example.com")
+    await signed_in(client)
+
+    page = await (await client.get(f"/staff/leads/{lead_id}")).text()
+
+    assert 'href="mailto:o%27brien%2Bpt@example.com"' in page

@@ -81,10 +81,14 @@ class StandInRasa:
     async def hello(self, request: web.Request) -> web.Response:
         return web.Response(text="Hello from Rasa: 3.6.21")
 
+    async def channel_health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
     def make_app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/webhooks/rest/webhook", self.webhook)
         app.router.add_get("/", self.hello)
+        app.router.add_get("/webhooks/rest/", self.channel_health)
         return app
 
     @property

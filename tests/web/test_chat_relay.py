@@ -5,18 +5,29 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 
 import pytest
 
 from bot.web.chat import MAX_BODY_BYTES, server_order
+from bot.web.keys import CHAT_SIGNERS
 
 from tests.web.stand_ins import closed_url
 
 SENDER = "visitor-0123456789"
 
 
+def signed(client, sender_id: str) -> str:
+    """The conversation id as this web app would have issued it."""
+    return client.server.app[CHAT_SIGNERS].conversations.sign(sender_id).decode()
+
+
+def unsigned(client, payload: str) -> str:
+    return client.server.app[CHAT_SIGNERS].button_payload(payload)
+
+
 async def post_chat(client, sender_id=SENDER, message="hello"):
-    return await client.post("/api/chat", json={"sender_id": sender_id, "message": message})
+    return await client.post("/api/chat", json={"sender_id": signed(client, sender_id), "message": message})
 
 
 async def test_relays_the_message_and_returns_rasas_answer(client, rasa):
@@ -26,9 +37,9 @@ async def test_relays_the_message_and_returns_rasas_answer(client, rasa):
     body = await response.json()
     assert rasa.received == [{"sender": SENDER, "message": "What is a DEXA scan?"}]
     assert body["messages"][0]["text"].startswith("A DEXA scan (Dual Energy X-ray Absorptiometry)")
-    assert body["messages"][0]["buttons"] == [
-        {"title": "T-score and Z-score", "payload": "What do T-score and Z-score mean?"}
-    ]
+    [button] = body["messages"][0]["buttons"]
+    assert button["title"] == "T-score and Z-score"
+    assert unsigned(client, button["payload"]) == "What do T-score and Z-score mean?"
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -53,22 +64,30 @@ async def test_answer_drops_recipient_id_images_and_odd_buttons(client, rasa):
     response = await post_chat(client)
 
     assert response.status == 200
-    assert await response.json() == {
-        "messages": [
-            {"text": "First line\nSecond line", "buttons": []},
-            {"text": "Pick one", "buttons": [{"title": "Vitamin D", "payload": "/faq_vitamin_d"}]},
-            {"text": "", "buttons": [{"title": "Yes", "payload": "/affirm"}]},
-        ]
-    }
+    messages = (await response.json())["messages"]
+    for message in messages:
+        for button in message["buttons"]:
+            button["payload"] = unsigned(client, button["payload"])
+    assert messages == [
+        {"text": "First line\nSecond line", "buttons": []},
+        {"text": "Pick one", "buttons": [{"title": "Vitamin D", "payload": "/faq_vitamin_d"}]},
+        {"text": "", "buttons": [{"title": "Yes", "payload": "/affirm"}]},
+    ]
 
 
-async def test_rasa_saying_nothing_is_an_empty_list(client, rasa):
-    rasa.reply = lambda sender, message: []
+@pytest.mark.parametrize("answer", [[], [{"recipient_id": SENDER, "image": "https://example.org/bones.png"}]])
+async def test_rasa_saying_nothing_answers_503_with_the_phone_number(client, rasa, answer):
+    # What Rasa answers while the action server is down: the turn recorded, nothing said.
+    rasa.reply = lambda sender, message: answer
 
     response = await post_chat(client)
 
-    assert response.status == 200
-    assert await response.json() == {"messages": []}
+    assert response.status == 503
+    assert (await response.json())["error"] == (
+        "Sorry, the assistant is unavailable for a moment. Please send your message again shortly, "
+        "or call us at (804) 493-3256."
+    )
+    assert len(rasa.received) == 1
 
 
 async def test_a_message_of_exactly_1000_characters_is_relayed(client, rasa):
@@ -90,15 +109,25 @@ async def test_a_message_of_exactly_1000_characters_is_relayed(client, rasa):
         (b'"just a string"', "JSON object"),
         (b'["visitor-0123456789", "hi"]', "JSON object"),
         (b"null", "JSON object"),
-        (b'{"message": "hi"}', '"sender_id" is missing'),
         (b'{"sender_id": "visitor-0123456789"}', '"message" is missing'),
+        (b'{"message": "hi", "payload": "x"}', "not both"),
         (b'{"sender_id": 12345678, "message": "hi"}', '"sender_id" must be a string'),
         (b'{"sender_id": "visitor-0123456789", "message": null}', '"message" must be a string'),
         (b'{"sender_id": "visitor-0123456789", "message": ["hi"]}', '"message" must be a string'),
-        (b'{"sender_id": "short", "message": "hi"}', "8 to 64"),
-        (json.dumps({"sender_id": "v" * 65, "message": "hi"}).encode(), "8 to 64"),
-        (b'{"sender_id": "../../etc/passwd", "message": "hi"}', "8 to 64"),
-        (b'{"sender_id": "visitor 0123456789", "message": "hi"}', "8 to 64"),
+        (b'{"sender_id": "short", "message": "hi"}', "conversation id this server issued"),
+        (json.dumps({"sender_id": "v" * 129, "message": "hi"}).encode(), "conversation id this server issued"),
+        (b'{"sender_id": "../../etc/passwd", "message": "hi"}', "conversation id this server issued"),
+        (b'{"sender_id": "visitor 0123456789", "message": "hi"}', "conversation id this server issued"),
+        # An id the browser chose (or copied from a lead page) was never issued here.
+        (b'{"sender_id": "visitor-0123456789", "message": "hi"}', "not started here"),
+        (b'{"sender_id": "visitor-0123456789.forgedsignature", "message": "hi"}', "not started here"),
+        (b'{"message": "/"}', "empty"),
+        (b'{"message": " // "}', "empty"),
+        (b'{"payload": "/affirm"}', "not offered here"),
+        (b'{"payload": ""}', "not offered here"),
+        (b'{"payload": 5}', '"payload" must be a string'),
+        (b"[" * 5000 + b"]" * 5000, "must be JSON"),
+        (b'{"message": ' + b"[" * 5000 + b"]" * 5000 + b"}", "must be JSON"),
         (b'{"sender_id": "visitor-0123456789", "message": ""}', "empty"),
         (b'{"sender_id": "visitor-0123456789", "message": "  \\n\\t "}', "empty"),
         (json.dumps({"sender_id": SENDER, "message": "a" * 1001}).encode(), "longer than 1,000 characters"),
@@ -115,7 +144,7 @@ async def test_bad_requests_get_400_and_never_reach_rasa(client, rasa, body, err
 
 async def test_1000_emoji_escaped_by_json_dumps_are_relayed(client, rasa):
     text = "\N{GRINNING FACE}" * 1000
-    body = json.dumps({"sender_id": SENDER, "message": text}).encode()
+    body = json.dumps({"sender_id": signed(client, SENDER), "message": text}).encode()
     assert body.isascii() and len(body) > 12_000  # each one written as \ud83d\ude00
 
     response = await client.post("/api/chat", data=body, headers={"Content-Type": "application/json"})
@@ -181,7 +210,7 @@ async def test_rasa_unreachable_answers_503_with_the_phone_number(client_for):
     assert response.status == 503
     body = await response.json()
     assert body["phone"] == "(555) 010-2000"
-    assert "unavailable" in body["error"]
+    assert "unavailable" in body["error"] and "(555) 010-2000" in body["error"]
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
@@ -303,3 +332,151 @@ async def test_message_text_and_sender_never_reach_the_info_log(client_for, rasa
     assert "failed" in caplog.text  # the failures themselves are logged
     assert secret_sender not in caplog.text
     assert "Jane Roe" not in caplog.text
+
+
+async def test_the_first_message_gets_a_conversation_id_from_the_server(client, rasa):
+    first = await client.post("/api/chat", json={"message": "hello"})
+    issued = (await first.json())["sender_id"]
+    second = await client.post("/api/chat", json={"sender_id": issued, "message": "again"})
+    other = await client.post("/api/chat", json={"message": "someone else"})
+
+    assert (first.status, second.status) == (200, 200)
+    assert (await second.json())["sender_id"] == issued
+    # Rasa knows the conversation by the random part alone, the same for both turns.
+    assert rasa.senders[0] == rasa.senders[1] == issued.split(".")[0]
+    assert re.fullmatch(r"[0-9a-f]{32}", rasa.senders[0])
+    assert rasa.senders[2] != rasa.senders[0]
+
+
+async def test_the_conversation_id_comes_back_with_a_failure_too(client, rasa):
+    rasa.status = 500
+
+    response = await client.post("/api/chat", json={"message": "hello"})
+
+    assert response.status == 503
+    assert (await response.json())["sender_id"].split(".")[0] == rasa.senders[0]
+
+
+@pytest.mark.parametrize(
+    ("typed", "relayed"),
+    [
+        ("/restart", "restart"),
+        ('/inform{"lead_name": "Mallory"}', 'inform{"lead_name": "Mallory"}'),
+        ("  //affirm", "affirm"),
+        ("what does 1/2 cup of milk give me", "what does 1/2 cup of milk give me"),
+    ],
+)
+async def test_typed_text_never_reaches_rasa_as_a_command(client, rasa, typed, relayed):
+    response = await post_chat(client, message=typed)
+
+    assert response.status == 200
+    assert rasa.messages == [relayed]
+
+
+async def test_only_the_buttons_offered_reach_rasa_as_payloads(client, rasa):
+    rasa.reply = lambda sender, message: [
+        {"recipient_id": sender, "text": "May we contact you?", "buttons": [
+            {"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": '/deny{"reason": "none"}'}]},
+    ]
+    offered = (await (await post_chat(client)).json())["messages"][0]["buttons"]
+
+    pressed = await client.post("/api/chat", json={"sender_id": signed(client, SENDER), "payload": offered[1]["payload"]})
+    forged = await client.post(
+        "/api/chat", json={"sender_id": signed(client, SENDER), "payload": offered[1]["payload"].replace("none", "x")}
+    )
+
+    assert pressed.status == 200
+    assert forged.status == 400 and "not offered here" in (await forged.json())["error"]
+    assert rasa.messages == ["hello", '/deny{"reason": "none"}']
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", ""])
+async def test_only_json_is_accepted(client, rasa, content_type):
+    body = json.dumps({"sender_id": signed(client, SENDER), "message": "hi"}).encode()
+
+    response = await client.post("/api/chat", data=body, headers={"Content-Type": content_type} if content_type else {})
+
+    assert response.status == 415
+    assert "application/json" in (await response.json())["error"]
+    assert rasa.received == []
+
+
+async def test_a_conversation_sending_too_fast_gets_429_and_rasa_never_sees_it(client_for, rasa):
+    client = await client_for(rasa_urls=(rasa.url,), chat_rate_per_conversation="3/minute")
+
+    statuses = [(await post_chat(client, message=f"turn {n}")).status for n in range(3)]
+    refused = await post_chat(client, message="turn 3")
+    other = await post_chat(client, sender_id="visitor-another-one", message="hello")
+
+    assert statuses == [200, 200, 200]
+    assert refused.status == 429 and other.status == 200
+    body = await refused.json()
+    assert body["error"] == (
+        "You're sending messages faster than I can answer them. Please wait a minute and send it again, "
+        "or call us at (804) 493-3256."
+    )
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert rasa.messages == ["turn 0", "turn 1", "turn 2", "hello"]
+
+
+async def test_one_client_sending_too_fast_gets_429_whatever_the_conversation(client_for, rasa):
+    client = await client_for(rasa_urls=(rasa.url,), chat_rate_per_client="4/second")
+
+    statuses = [(await client.post("/api/chat", json={"message": f"new {n}"})).status for n in range(5)]
+    # Refused requests are counted too: junk does not get through the limit either.
+    junk = await client.post("/api/chat", data=b"junk", headers={"Content-Type": "application/json"})
+    await asyncio.sleep(1.1)
+    later = await client.post("/api/chat", json={"message": "a second later"})
+
+    assert statuses == [200, 200, 200, 200, 429]
+    assert junk.status == 429 and later.status == 200
+    assert rasa.messages == ["new 0", "new 1", "new 2", "new 3", "a second later"]
+
+
+async def test_behind_a_proxy_the_forwarded_address_is_the_client(client_for, rasa):
+    client = await client_for(rasa_urls=(rasa.url,), chat_rate_per_client="1/minute", trust_x_forwarded_for=True)
+
+    def from_address(address: str):
+        return client.post("/api/chat", json={"message": "hi"}, headers={"X-Forwarded-For": f"6.6.6.6, {address}"})
+
+    first, second, again = await from_address("203.0.113.1"), await from_address("203.0.113.2"), await from_address(
+        "203.0.113.1")
+
+    assert (first.status, second.status, again.status) == (200, 200, 429)
+
+
+async def test_when_rasa_is_swamped_the_overflow_hears_busy_at_once(client_for, rasa):
+    rasa.hold = asyncio.Event()
+    client = await client_for(rasa_urls=(rasa.url,), chat_max_in_flight=2, chat_max_queued=1)
+    waiting = [asyncio.create_task(post_chat(client, sender_id=f"visitor-{n:08d}", message=f"m{n}")) for n in range(3)]
+    while len(rasa.received) < 2:
+        await asyncio.sleep(0.01)
+
+    started = asyncio.get_running_loop().time()
+    busy = await post_chat(client, sender_id="visitor-busybusy", message="one too many")
+    took = asyncio.get_running_loop().time() - started
+    rasa.hold.set()
+    answered = [await task for task in waiting]
+
+    assert busy.status == 503 and took < 0.5
+    assert (await busy.json())["error"].startswith("Sorry, the assistant is busy with many visitors right now.")
+    assert busy.headers["Retry-After"] == "5"
+    assert [response.status for response in answered] == [200, 200, 200]
+    assert sorted(rasa.messages) == ["m0", "m1", "m2"]
+
+
+async def test_a_conversation_past_its_turns_is_told_to_start_a_new_one(client_for, rasa):
+    client = await client_for(rasa_urls=(rasa.url,), chat_turns_per_conversation="2/day")
+    first = await client.post("/api/chat", json={"message": "one"})
+    issued = (await first.json())["sender_id"]
+    second = await client.post("/api/chat", json={"sender_id": issued, "message": "two"})
+
+    capped = await client.post("/api/chat", json={"sender_id": issued, "message": "three"})
+    fresh = await client.post("/api/chat", json={"message": "three"})
+
+    assert (first.status, second.status, capped.status, fresh.status) == (200, 200, 429, 200)
+    body = await capped.json()
+    assert body["new_conversation"] is True and "sender_id" not in body
+    assert body["error"].startswith("This conversation has become very long")
+    assert rasa.messages == ["one", "two", "three"]
+    assert rasa.senders[2] != rasa.senders[0]

@@ -17,7 +17,11 @@ pytestmark = pytest.mark.browser
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 667}
-PHONE_MESSAGE = re.compile(r"not answering right now\. Please call us at \(804\) 493-3256")
+PHONE_MESSAGE = re.compile(r"not answering right now\. Please try again in a moment, or call us at \(804\) 493-3256")
+UNAVAILABLE = (
+    "Sorry, the assistant is unavailable for a moment. Please send your message again shortly, "
+    "or call us at (804) 493-3256."
+)
 LAUNCHER_NAME = "Ask us a question: chat with the clinic's assistant"
 
 
@@ -261,24 +265,48 @@ def test_an_unreachable_assistant_gives_the_phone_number(page, offline_site):
     send(page, "what is a dexa scan")
 
     answer = bubbles(page, "bot").last
-    expect(answer).to_have_text(PHONE_MESSAGE)
+    expect(answer).to_have_text(UNAVAILABLE)
     expect(answer.get_by_role("link", name="(804) 493-3256")).to_have_attribute("href", "tel:+18044933256")
     expect(page.get_by_role("status")).to_be_hidden()
     expect(page.get_by_label("Your message")).to_be_enabled()
 
 
-def test_an_answer_with_nothing_in_it_asks_to_rephrase(page, site, server_thread, stand_in):
+def test_an_answer_with_nothing_in_it_gives_the_phone_number_and_the_message_back(
+    page, site, server_thread, stand_in
+):
+    # Rasa answers so while the action server is down.
     server_thread.call(lambda: setattr(stand_in, "reply", lambda sender, message: []))
     page.goto(site)
     open_chat(page)
 
-    send(page, "hmm")
+    send(page, "Maria Lopez")
 
     answer = bubbles(page, "bot").last
-    expect(answer).to_have_text("Sorry, I didn't catch that. You can rephrase, or call us at (804) 493-3256.")
+    expect(answer).to_have_text(UNAVAILABLE)
     expect(answer.get_by_role("link", name="(804) 493-3256")).to_have_attribute("href", "tel:+18044933256")
     expect(page.get_by_role("status")).to_be_hidden()
-    assert stand_in.messages == ["hmm"]
+    expect(page.get_by_label("Your message")).to_have_value("Maria Lopez")
+
+    # The part behind the relay is back: the same message goes through and the chat goes on.
+    server_thread.call(stand_in.reset)
+    page.get_by_label("Your message").press("Enter")
+    expect(bubbles(page, "bot").last).to_have_text("rasa heard: Maria Lopez")
+    assert stand_in.messages == ["Maria Lopez"]
+
+
+def test_a_button_whose_answer_failed_can_be_pressed_again(page, site, server_thread, stand_in):
+    server_thread.call(lambda: setattr(stand_in, "status", 503))
+    page.goto(site)
+    open_chat(page)
+
+    page.get_by_role("button", name="Safe exercises").click()
+    expect(bubbles(page, "bot").last).to_have_text(UNAVAILABLE)
+    expect(page.get_by_label("Your message")).to_have_value("")
+
+    server_thread.call(stand_in.reset)
+    page.get_by_role("button", name="Safe exercises").click()
+    expect(bubbles(page, "bot").last).to_have_text("rasa heard: What are the best exercises for osteoporosis?")
+    expect(page.get_by_role("button", name="Safe exercises")).to_be_disabled()
 
 
 def test_a_web_app_that_never_answers_gives_the_phone_number_at_the_widgets_timeout(
@@ -322,7 +350,43 @@ def test_a_failing_assistant_gives_the_phone_number(page, site, stand_in):
 
     send(page, "hello")
 
-    expect(bubbles(page, "bot").last).to_have_text(PHONE_MESSAGE)
+    expect(bubbles(page, "bot").last).to_have_text(UNAVAILABLE)
+    expect(page.get_by_label("Your message")).to_have_value("hello")
+
+
+def test_too_many_messages_are_explained_in_plain_words(page, server_thread, stand_in):
+    limited = server_thread.serve(create_app(Settings(rasa_urls=(stand_in.url,), chat_rate_per_conversation="1/minute")))
+    page.goto(limited)
+    open_chat(page)
+
+    send(page, "first")
+    expect(bubbles(page, "bot").last).to_have_text("rasa heard: first")
+    send(page, "second")
+
+    answer = bubbles(page, "bot").last
+    expect(answer).to_have_text(
+        "You're sending messages faster than I can answer them. Please wait a minute and send it again, "
+        "or call us at (804) 493-3256."
+    )
+    expect(answer.get_by_role("link", name="(804) 493-3256")).to_have_attribute("href", "tel:+18044933256")
+    expect(page.get_by_label("Your message")).to_have_value("second")
+    assert stand_in.messages == ["first"]
+
+
+def test_a_very_long_conversation_goes_on_as_a_new_one(page, server_thread, stand_in):
+    capped = server_thread.serve(create_app(Settings(rasa_urls=(stand_in.url,), chat_turns_per_conversation="1/day")))
+    page.goto(capped)
+    open_chat(page)
+
+    send(page, "first")
+    expect(bubbles(page, "bot").last).to_have_text("rasa heard: first")
+    send(page, "second")
+    expect(bubbles(page, "bot").last).to_contain_text("This conversation has become very long")
+    page.get_by_label("Your message").press("Enter")
+
+    expect(bubbles(page, "bot").last).to_have_text("rasa heard: second")
+    senders = server_thread.call(lambda: list(stand_in.senders))
+    assert len(senders) == 2 and senders[0] != senders[1]
 
 
 def test_the_message_box_stops_at_1000_characters_with_a_counter(page, site):

@@ -1,13 +1,14 @@
 /* The clinic's chat widget: a launcher, a dialog with the conversation, and the relay call.
  *
  * Message text is only ever set with textContent, never parsed as HTML.
- * The conversation (sender id and rendered messages) lives in sessionStorage, so it
- * survives reloads in the same tab and ends with it.
+ * The conversation (the id the server issued with its first answer, and the rendered
+ * messages) lives in sessionStorage, so it survives reloads in the same tab and ends with it.
+ * A button sends back the payload the server signed, as "payload"; typed text goes as "message".
  */
 (function () {
   "use strict";
 
-  var STORAGE_KEY = "clinic-chat-v1";
+  var STORAGE_KEY = "clinic-chat-v2";
   var KEPT_MESSAGES = 200;
   var COUNTER_FROM = 0.9; // show the character counter from 90% of the limit
 
@@ -30,16 +31,6 @@
   var pending = false;
   var memoryStore = null; // used when the browser refuses sessionStorage
 
-  function newSenderId() {
-    var bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);
-    var hex = "";
-    for (var i = 0; i < bytes.length; i++) {
-      hex += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
-    }
-    return "web-" + hex;
-  }
-
   function loadState() {
     var raw = null;
     try {
@@ -50,12 +41,12 @@
     if (raw) {
       try {
         var saved = JSON.parse(raw);
-        if (saved && typeof saved.senderId === "string" && Array.isArray(saved.messages)) {
+        if (saved && (typeof saved.senderId === "string" || saved.senderId === null) && Array.isArray(saved.messages)) {
           return saved;
         }
       } catch (e) { /* a damaged entry starts a new conversation */ }
     }
-    return { senderId: newSenderId(), messages: [], open: false };
+    return { senderId: null, messages: [], open: false };
   }
 
   function saveState() {
@@ -89,9 +80,17 @@
   function fillBubble(bubble, message) {
     if (message.kind === "offline") {
       bubble.appendChild(document.createTextNode(
-        "Sorry, the chat is not answering right now. Please call us at "));
+        "Sorry, the chat is not answering right now. Please try again in a moment, or call us at "));
       bubble.appendChild(phoneLink());
-      bubble.appendChild(document.createTextNode(" and we'll be glad to help."));
+      bubble.appendChild(document.createTextNode("."));
+    } else if (message.kind === "notice") {
+      // The server's own words (unavailable, busy, too many messages), with its phone number as a link.
+      message.text.split(config.phone).forEach(function (part, index) {
+        if (index > 0) {
+          bubble.appendChild(phoneLink());
+        }
+        bubble.appendChild(document.createTextNode(part));
+      });
     } else if (message.kind === "unheard") {
       bubble.appendChild(document.createTextNode("Sorry, I didn't catch that. You can rephrase, or call us at "));
       bubble.appendChild(phoneLink());
@@ -128,7 +127,7 @@
             return;
           }
           message.chosen = buttonIndex;
-          send(button.payload, button.title);
+          send(button.payload, button.title, message);
         });
         group.appendChild(element);
       });
@@ -210,7 +209,11 @@
 
   /* Talking to the relay */
 
-  function postMessage(text) {
+  function postMessage(text, isButton) {
+    var body = isButton ? { payload: text } : { message: text };
+    if (state.senderId) {
+      body.sender_id = state.senderId;
+    }
     var controller = typeof AbortController === "function" ? new AbortController() : null;
     var timer = window.setTimeout(function () {
       if (controller) {
@@ -220,7 +223,7 @@
     return window.fetch(config.api, {
       method: "POST",
       headers: { "Content-Type": "application/json", "Accept": "application/json" },
-      body: JSON.stringify({ sender_id: state.senderId, message: text }),
+      body: JSON.stringify(body),
       signal: controller ? controller.signal : undefined,
       credentials: "same-origin"
     }).then(function (response) {
@@ -232,7 +235,23 @@
     });
   }
 
-  function send(text, shownAs) {
+  // The turn did not get through: the visitor can send it again as it was.
+  function offerAgain(text, fromButtons) {
+    if (fromButtons) {
+      fromButtons.used = false;
+      delete fromButtons.chosen;
+      var index = state.messages.indexOf(fromButtons);
+      var node = log.querySelector('[data-index="' + index + '"]');
+      if (node) {
+        node.parentNode.replaceChild(renderMessage(fromButtons, index), node);
+      }
+    } else if (!input.value) {
+      input.value = text;
+      updateCounter();
+    }
+  }
+
+  function send(text, shownAs, fromButtons) {
     text = text.trim();
     if (!text || pending) {
       return;
@@ -242,7 +261,12 @@
     scrollToEnd();
     saveState();
     setPending(true);
-    postMessage(text).then(function (result) {
+    postMessage(text, Boolean(fromButtons)).then(function (result) {
+      if (result.body && typeof result.body.sender_id === "string") {
+        state.senderId = result.body.sender_id;
+      } else if (result.body && result.body.new_conversation === true) {
+        state.senderId = null;
+      }
       if (result.status === 200 && result.body && Array.isArray(result.body.messages)) {
         var first = null;
         result.body.messages.forEach(function (message) {
@@ -253,14 +277,21 @@
           });
           first = first || node;
         });
-        // Rasa may have nothing to say; silence would look like the chat had stopped working.
+        // Silence would look like the chat had stopped working.
         return first || appendMessage({ from: "bot", kind: "unheard" });
       }
-      if (result.status >= 400 && result.status < 500 && result.body && result.body.error) {
-        return appendMessage({ from: "bot", kind: "error", text: "Sorry, that message could not be sent. " + result.body.error });
+      var error = result.body && typeof result.body.error === "string" ? result.body.error : "";
+      if ((result.status === 429 || result.status === 503) && error) {
+        offerAgain(text, fromButtons);
+        return appendMessage({ from: "bot", kind: "notice", text: error });
       }
+      if (result.status >= 400 && result.status < 500 && error) {
+        return appendMessage({ from: "bot", kind: "error", text: "Sorry, that message could not be sent. " + error });
+      }
+      offerAgain(text, fromButtons);
       return appendMessage({ from: "bot", kind: "offline" });
     }, function () {
+      offerAgain(text, fromButtons);
       return appendMessage({ from: "bot", kind: "offline" });
     }).then(function (firstNew) {
       setPending(false);

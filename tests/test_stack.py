@@ -1,0 +1,119 @@
+"""The supervisor of `python -m bot run`'s children, with small real processes standing in for Rasa's place."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.stack import Child, Supervisor
+from tests.fixtures import free_port
+
+
+def web_server(tmp_path: Path, name: str = "Rasa") -> Child:
+    port = free_port()
+    return Child(
+        name=name,
+        argv=[sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
+        health_url=f"http://127.0.0.1:{port}/",
+        log_path=tmp_path / f"{name}.log",
+        env=dict(os.environ),
+    )
+
+
+def wait_for(condition, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def supervised(tmp_path):
+    started: list[tuple[Supervisor, list[Child]]] = []
+
+    def supervise(children: list[Child], **policy: float) -> Supervisor:
+        for child in children:
+            child.start()
+        supervisor = Supervisor(children, poll_seconds=0.05, **policy)
+        supervisor.start()
+        started.append((supervisor, children))
+        return supervisor
+
+    yield supervise
+    for supervisor, children in started:
+        supervisor.stop()
+        for child in children:
+            child.stop(grace_seconds=5)
+
+
+def test_a_killed_child_is_restarted_with_a_warning(supervised, tmp_path, caplog):
+    child = web_server(tmp_path)
+    supervisor = supervised([child], first_delay=0.2)
+    assert wait_for(child.healthy)
+    first_pid = child.process.pid
+
+    with caplog.at_level(logging.INFO, logger="bot.stack"):
+        os.kill(first_pid, signal.SIGKILL)
+        assert wait_for(lambda: child.process.pid != first_pid and child.healthy())
+
+    [warning] = [record for record in caplog.records if record.levelno == logging.WARNING]
+    assert "Rasa stopped unexpectedly (exit code -9); restarting it in 0.2 s" in warning.getMessage()
+    assert supervisor.restarts == {"Rasa": 1}
+
+
+def test_a_child_that_keeps_dying_waits_longer_each_time(supervised, tmp_path, caplog):
+    log_path = tmp_path / "crash.log"
+    child = Child(
+        name="Action server",
+        argv=[sys.executable, "-c", "import time; print(time.monotonic(), flush=True); raise SystemExit(3)"],
+        health_url="http://127.0.0.1:9/",
+        log_path=log_path,
+        env=dict(os.environ),
+    )
+    caplog.set_level(logging.WARNING, logger="bot.stack")
+    supervised([child], first_delay=0.2, max_delay=0.8)
+
+    def starts() -> list[float]:
+        return [float(line) for line in log_path.read_text().split()] if log_path.exists() else []
+
+    assert wait_for(lambda: len(starts()) >= 6, timeout=20)
+    delays = [re.search(r"restarting it in ([\d.]+) s", record.getMessage()).group(1) for record in caplog.records]
+    assert delays[:5] == ["0.2", "0.4", "0.8", "0.8", "0.8"]
+    assert all("exit code 3" in record.getMessage() for record in caplog.records)
+    # And it did wait: five restarts took at least the delays' sum.
+    assert starts()[5] - starts()[0] >= 0.2 + 0.4 + 0.8 * 3
+
+
+def test_a_child_that_ran_long_enough_restarts_after_the_first_delay_again(supervised, tmp_path):
+    child = web_server(tmp_path)
+    supervisor = supervised([child], first_delay=0.2, max_delay=30, stable_seconds=1.0)
+    for _ in range(2):
+        assert wait_for(child.healthy)
+        time.sleep(1.2)
+        pid = child.process.pid
+        killed = time.monotonic()
+        os.kill(pid, signal.SIGKILL)
+        assert wait_for(lambda: child.process.pid != pid, timeout=5)
+        assert time.monotonic() - killed < 1.5
+    assert supervisor.restarts == {"Rasa": 2}
+
+
+def test_after_stop_nothing_is_restarted(supervised, tmp_path):
+    child = web_server(tmp_path)
+    supervisor = supervised([child], first_delay=0.1)
+    assert wait_for(child.healthy)
+    supervisor.stop()
+    pid = child.process.pid
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.5)
+    assert child.process.pid == pid and child.exited() is not None
+    assert supervisor.restarts == {"Rasa": 0}
