@@ -176,18 +176,30 @@ def test_without_consent_nothing_is_saved(launched):
     assert "sam.jones" not in conversation_log(launched, sender)
 
 
-def test_questions_and_emergencies_are_answered_then_the_inquiry_resumes(launched):
+def test_a_question_is_answered_then_the_inquiry_resumes(launched):
     sender = uuid.uuid4().hex
     talk(launched, sender, [
         ("can I book an appointment", "What name should our staff use"),
         ("Ann Smith", "phone number or email"),
         ("what is a dexa scan", "What's the best phone number or email"),
-        ("I fell and can't get up", "Call 911 now"),
         ("ann@example.com", "What area would you like help with"),
     ])
     replies = talk(launched, sender, [("what is a dexa scan", "Dual Energy X-ray Absorptiometry")])
     assert "What area would you like help with" in replies[0]
     assert "Call 911" not in replies[0]
+
+
+def test_an_emergency_during_the_inquiry_gets_911_alone_and_the_inquiry_waits(launched):
+    sender = uuid.uuid4().hex
+    replies = talk(launched, sender, [
+        ("can I book an appointment", "What name should our staff use"),
+        ("Ann Smith", "phone number or email"),
+        ("I fell and can't get up", "Call 911 now"),
+        # "ok, I called them" must not become a detail of the inquiry, nor "ok" send it.
+        ("ann@example.com", "I can take your details"),
+    ])
+    assert "phone number or email" not in replies[2]
+    assert leads_of(launched, sender) == []
 
 
 def test_a_correction_at_the_read_back_changes_what_is_saved(launched):
