@@ -160,7 +160,8 @@ class RasaStack:
         )
         # Rasa's HTTP API reads and rewrites any conversation: only with a token, which the
         # launcher and /readyz use to ask whether a model is loaded.
-        api = ["--enable-api", "--auth-token", self.api_token] if self.api_token else []
+        # One argument with "=": a token may begin with "-", which would read as an option.
+        api = ["--enable-api", f"--auth-token={self.api_token}"] if self.api_token else []
         health = (f"{self.rasa_url}/status?{urlencode({'token': self.api_token})}" if self.api_token
                   # Without the API: Rasa listens once it has tried to load its model.
                   else f"{self.rasa_url}/webhooks/rest/")

@@ -7,6 +7,7 @@ server with the tests.
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,8 @@ def rasa_server(session_smtp_server: SmtpServer) -> Iterator[RunningAssistant]:
         "MAIL_TO": "frontdesk@clinic.test",
         "PUBLIC_URL": "http://clinic.test",
         "OUTBOX_POLL_SECONDS": "1",
+        # A generated token may begin with "-"; Rasa must still take it as the token.
+        "RASA_API_TOKEN": "-" + secrets.token_urlsafe(24),
     }
     settings = Settings.from_env(env)
     engine = make_engine(settings)
