@@ -83,9 +83,12 @@ class MiniLMEncoder:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MAX_TOKENS)
 
-        w = load_file(str(model_dir / "model.safetensors"))
-        t = lambda name, transpose=False: tf.constant(  # noqa: E731
-            np.ascontiguousarray(w[name].T if transpose else w[name], dtype=np.float32))
+        weights = load_file(str(model_dir / "model.safetensors"))
+
+        def t(name: str, transpose: bool = False) -> tf.Tensor:
+            value = weights[name].T if transpose else weights[name]
+            return tf.constant(np.ascontiguousarray(value, dtype=np.float32))
+
         word = t("embeddings.word_embeddings.weight")
         position = t("embeddings.position_embeddings.weight")
         token_type0 = t("embeddings.token_type_embeddings.weight")[0]
@@ -94,8 +97,8 @@ class MiniLMEncoder:
         for i in range(config["num_hidden_layers"]):
             p = f"encoder.layer.{i}."
             # torch Linear stores (out, in): y = x W^T + b. Q, K and V as one (384, 1152) matrix.
-            qkv_w = np.concatenate([w[p + f"attention.self.{n}.weight"] for n in ("query", "key", "value")]).T
-            qkv_b = np.concatenate([w[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")])
+            qkv_w = np.concatenate([weights[p + f"attention.self.{n}.weight"] for n in ("query", "key", "value")]).T
+            qkv_b = np.concatenate([weights[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")])
             layers.append((
                 tf.constant(np.ascontiguousarray(qkv_w, dtype=np.float32)), tf.constant(qkv_b),
                 t(p + "attention.output.dense.weight", True), t(p + "attention.output.dense.bias"),
@@ -104,7 +107,6 @@ class MiniLMEncoder:
                 t(p + "output.dense.weight", True), t(p + "output.dense.bias"),
                 t(p + "output.LayerNorm.weight"), t(p + "output.LayerNorm.bias"),
             ))
-        del w
         heads = config["num_attention_heads"]
         size = DIMENSION // heads
         eps = float(config["layer_norm_eps"])
