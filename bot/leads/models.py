@@ -115,6 +115,9 @@ class Lead(Base):
         UniqueConstraint("conversation_id", "submission_key", name="uq_leads_conversation_submission"),
         Index("ix_leads_status_created_at", "status", "created_at"),
         Index("ix_leads_created_at", "created_at"),
+        # SQLite otherwise hands a deleted lead's number to the next one, and a staff notice's
+        # link to the old number would open someone else's lead.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

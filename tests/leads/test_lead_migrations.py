@@ -1,11 +1,13 @@
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from bot.db import upgrade_database
+from bot.db import alembic_config, make_engine, make_session_factory, upgrade_database
 from bot.leads.models import Lead, OutboxMessage
+from bot.leads.store import LeadStore
 from tests.leads.factories import a_new_lead
 
 OUR_TABLES = {Lead.__tablename__, OutboxMessage.__tablename__}
@@ -54,3 +56,29 @@ def test_the_database_rejects_an_unknown_status(engine, store):
     with pytest.raises(IntegrityError):
         with engine.begin() as connection:
             connection.execute(text("UPDATE leads SET status = 'lost' WHERE id = :id"), {"id": lead_id})
+
+
+def test_a_deleted_leads_number_is_never_given_to_a_new_lead(engine, store):
+    first = store.add(a_new_lead(conversation_id="visitor-1"))
+    newest = store.add(a_new_lead(conversation_id="visitor-2"))
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM leads WHERE id = :id"), {"id": newest})
+    assert store.add(a_new_lead(conversation_id="visitor-3")) > newest > first
+
+
+def test_rebuilding_the_lead_table_keeps_every_lead_note_and_notice(settings):
+    engine = make_engine(settings)
+    try:
+        command.upgrade(alembic_config(engine), "0003_unknown_sign_ins")
+        lead_id = LeadStore(make_session_factory(engine), settings).add(a_new_lead(conversation_id="visitor-1"))
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO lead_notes (lead_id, author_login, body, created_at) "
+                                    "VALUES (:id, 'admin', 'called back', CURRENT_TIMESTAMP)"), {"id": lead_id})
+            before = {table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                      for table in ("leads", "lead_notes", "outbox")}
+        upgrade_database(engine)
+        with engine.connect() as connection:
+            after = {table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() for table in before}
+        assert after == before and before["lead_notes"] == 1 and before["outbox"] >= 1
+    finally:
+        engine.dispose()
