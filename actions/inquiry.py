@@ -147,7 +147,7 @@ class ValidateInquiryForm(FormValidationAction):
         typed = _text(tracker) if tracker.get_slot("requested_slot") == "area_of_concern" else ""
         area = inquiry.clean_area(typed or str(value))
         # Gibberish is no description of an area, however the form reads it.
-        if area is None or (area != inquiry.AREA_NOT_GIVEN and _intent(tracker) == "out_of_scope"
+        if area is None or (area != inquiry.NOT_GIVEN and _intent(tracker) == "out_of_scope"
                             and not inquiry.find_area(typed or str(value))):
             return self._rejected("area_of_concern", "Please tell me which area you'd like help with, like lower back or hip.", dispatcher, tracker)
         return {"area_of_concern": area, "inquiry_failures": 0}
@@ -283,7 +283,7 @@ class ActionSubmitInquiry(Action):
             email=slots.get("contact_email"),
             area_of_concern=slots.get("area_of_concern") or "",
             preferred_times=slots.get("preferred_times") or "",
-            insurance=None if insurance in (None, inquiry.INSURANCE_SKIPPED) else insurance,
+            insurance=None if insurance in (None, inquiry.NOT_GIVEN) else insurance,
             consent_text=_consent_wording(domain),
             consented_at=_consent_time(tracker),
             conversation_id=tracker.sender_id,

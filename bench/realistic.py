@@ -17,7 +17,7 @@ import json
 import urllib.parse
 import urllib.request
 import uuid
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -293,10 +293,7 @@ def summary(messages: MessageScores, conversations: ConversationScores | None = 
              f"{messages.share(messages.crisis):.1%} of {messages.crisis[1]}; emergency recall "
              f"{messages.share(messages.emergency):.1%} of {messages.emergency[1]}; 911 for non-emergencies "
              f"{messages.share(messages.false_emergency):.1%}"]
-    counts = Counter()
-    for category, (n, t) in sorted(messages.by_category.items()):
-        lines.append(f"  {category}: {n}/{t}")
-        counts[category] = t
+    lines += [f"  {category}: {n}/{t}" for category, (n, t) in sorted(messages.by_category.items())]
     if conversations is not None:
         lines.append(f"conversations {conversations.passed}/{conversations.total}")
         lines += [f"  {c}: {n}/{t}" for c, (n, t) in sorted(conversations.by_category.items())]

@@ -57,7 +57,8 @@ _QUESTION_START = re.compile(
     r"tell me|explain)\b",
     re.IGNORECASE,
 )
-INSURANCE_SKIPPED = "not given"
+# What the read-back and the lead show for a detail the visitor chose not to give.
+NOT_GIVEN = "not given"
 MAX_FAILURES_BEFORE_PHONE = 3
 
 # Slots the inquiry form fills, cleared when an inquiry starts, ends or is stopped.
@@ -191,18 +192,15 @@ _NON_ANSWERS = {"no", "yes", "ok", "okay", "idk", "dunno", "not sure", "i don't 
                 "nothing", "n/a", "na", "skip", "?"}
 
 
-AREA_NOT_GIVEN = "not given"
-
-
 def clean_area(text: str) -> str | None:
     """Canonical area when the answer is just an area, else the visitor's own words.
 
-    A refusal ("I'd rather not say") is AREA_NOT_GIVEN; an answer that is a time ("any time") is
+    A refusal ("I'd rather not say") is NOT_GIVEN; an answer that is a time ("any time") is
     no area.
     """
     candidate = " ".join(text.split()).strip(" .,!;:")
     if _REFUSED.search(candidate) or candidate.lower() in _SKIP_WORDS - {"no", "none"}:
-        return AREA_NOT_GIVEN
+        return NOT_GIVEN
     if len(candidate) < 2 or len(candidate) > 200 or not re.search(r"[A-Za-z]", candidate):
         return None
     if candidate.lower() in _NON_ANSWERS or candidate.endswith("?"):
@@ -226,7 +224,7 @@ def clean_insurance(text: str) -> str | None:
     candidate = " ".join(text.split()).strip(" .,!;:")
     lowered = candidate.lower()
     if lowered in _SKIP_WORDS or _REFUSED.search(candidate):
-        return INSURANCE_SKIPPED
+        return NOT_GIVEN
     if lowered in _NO_INSURANCE:
         return "No insurance"
     if len(candidate) < 2 or len(candidate) > 120 or "?" in candidate:
@@ -351,7 +349,7 @@ def readback(slots: dict) -> str:
     lines.append(f"• Area of concern: {slots.get('area_of_concern')}")
     lines.append(f"• Preferred times: {slots.get('preferred_times')}")
     if slots.get("inquiry_kind") == "cost":
-        lines.append(f"• Insurance: {slots.get('insurance') or INSURANCE_SKIPPED}")
+        lines.append(f"• Insurance: {slots.get('insurance') or NOT_GIVEN}")
     lines.append("Is that all correct?")
     return "\n".join(lines)
 

@@ -64,6 +64,8 @@ def _corrected_word(word: str) -> str:
     return best
 
 
+# Every check of one message starts from the same normal form.
+@lru_cache(maxsize=256)
 def normalise(text: str) -> str:
     """Lower case, plain apostrophes, missing apostrophes restored, typos near the vocabulary corrected."""
     lowered = text.lower().replace("’", "'").replace("`", "'")
@@ -146,10 +148,6 @@ _CRISIS_PHRASES = [
     r"\bno quiero (?:vivir|seguir viviendo|estar aqu[ií])\b", r"\bquitarme la vida\b", r"\bmatarme\b",
 ]
 _CRISIS = [re.compile(p) for p in _CRISIS_PHRASES]
-_ABOUT_SOMEONE_ELSE = re.compile(
-    rf"\b{_SOMEONE}\b[^.?!]*?(?:\b{_OTHERS}\b|\b(?:wants|says|said|keeps saying|talks about|talked about|is|'s|has been|was)\b)"
-    rf"|\b{_OTHERS}\b"
-)
 
 _EMERGENCY_PHRASES = [
     r"\b(?:can't|cannot|can not|unable to|couldn't|not able to|struggling to|hard to|trouble) (?:breathe|breathing|catch (?:my|his|her) breath)\b",
