@@ -59,6 +59,8 @@ class Child:
     process: subprocess.Popen | None = None
     # A key of the health answer's JSON that must be set (Rasa's model_id: a model is loaded).
     required_key: str | None = None
+    # Rasa answers its health check between messages, and a message takes well under a second.
+    health_timeout: float = 5.0
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,7 +78,7 @@ class Child:
 
     def healthy(self) -> bool:
         try:
-            with urllib.request.urlopen(self.health_url, timeout=2) as response:
+            with urllib.request.urlopen(self.health_url, timeout=self.health_timeout) as response:
                 if response.status != 200:
                     return False
                 if self.required_key:
@@ -91,6 +93,12 @@ class Child:
         except OSError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
+
+    def kill(self) -> None:
+        """SIGKILL to the child's whole process group: a hung process ignores a polite SIGTERM."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
 
     def stop(self, grace_seconds: float = 15.0) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -218,17 +226,23 @@ def _restart_delays(first: float, cap: float) -> Iterator[float]:
 
 
 class Supervisor:
-    """Restarts a child that died, waiting longer after each crash in a row.
+    """Restarts a child that died or hung, waiting longer after each crash in a row.
 
     A child that stayed up for `stable_seconds` before dying starts again from the
-    first delay: one crash a week is not a crash loop.
+    first delay: one crash a week is not a crash loop. A child that is running but fails
+    its health check `unhealthy_limit` times in a row, `health_seconds` apart (after it
+    answered once, or `start_grace_seconds` after it started), is killed and restarted
+    the same way: a process stuck in a loop or a deadlock is as gone as a dead one.
     """
 
     def __init__(self, children: list[Child], *, first_delay: float = 1.0, max_delay: float = 60.0,
-                 stable_seconds: float = 300.0, poll_seconds: float = 0.5) -> None:
+                 stable_seconds: float = 300.0, poll_seconds: float = 0.5, health_seconds: float = 10.0,
+                 unhealthy_limit: int = 3, start_grace_seconds: float = 300.0) -> None:
         self.children = children
         self.first_delay, self.max_delay = first_delay, max_delay
         self.stable_seconds, self.poll_seconds = stable_seconds, poll_seconds
+        self.health_seconds, self.unhealthy_limit = health_seconds, unhealthy_limit
+        self.start_grace_seconds = start_grace_seconds
         self.restarts: dict[str, int] = {child.name: 0 for child in children}
         self._stopping = threading.Event()
         # Held while a child is being started, so stop() never misses a process started meanwhile.
@@ -241,19 +255,26 @@ class Supervisor:
     def stop(self) -> None:
         with self._lock:
             self._stopping.set()
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=30)
 
     def _run(self) -> None:
         now = time.monotonic()
         started = {child.name: now for child in self.children}
         delays = {child.name: _restart_delays(self.first_delay, self.max_delay) for child in self.children}
         due: dict[str, float] = {}
+        probed = {child.name: now for child in self.children}
+        # The children were ready when supervision began.
+        answered = {child.name: True for child in self.children}
+        failures = {child.name: 0 for child in self.children}
         while not self._stopping.wait(self.poll_seconds):
             for child in self.children:
                 now = time.monotonic()
                 if child.name not in due:
                     code = child.exited()
                     if code is None:
+                        if now - probed[child.name] >= self.health_seconds:
+                            probed[child.name] = now
+                            self._probe(child, started[child.name], answered, failures)
                         continue
                     if now - started[child.name] >= self.stable_seconds:
                         delays[child.name] = _restart_delays(self.first_delay, self.max_delay)
@@ -267,6 +288,23 @@ class Supervisor:
                             return
                         child.start()
                     del due[child.name]
-                    started[child.name] = now
+                    started[child.name] = probed[child.name] = now
+                    answered[child.name], failures[child.name] = False, 0
                     self.restarts[child.name] += 1
                     log.info("%s restarted (restart number %d)", child.name, self.restarts[child.name])
+
+    def _probe(self, child: Child, started: float, answered: dict[str, bool], failures: dict[str, int]) -> None:
+        if child.healthy():
+            answered[child.name], failures[child.name] = True, 0
+            return
+        if not answered[child.name] and time.monotonic() - started < self.start_grace_seconds:
+            return  # still loading its model
+        failures[child.name] += 1
+        if failures[child.name] < self.unhealthy_limit:
+            return
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            log.warning("%s is running but failed its health check %d times in a row; stopping it to restart it",
+                        child.name, failures[child.name])
+            child.kill()

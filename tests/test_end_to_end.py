@@ -419,6 +419,30 @@ def test_a_killed_action_server_and_rasa_are_restarted_and_the_inquiry_goes_on(l
     assert re.search(r"WARNING bot\.stack: Rasa stopped unexpectedly \(exit code -9\); restarting", output)
 
 
+def _raw_response(launched: Launched, request: bytes) -> tuple[str, dict[str, str]]:
+    """The status line and headers of what the web app answers to `request` sent as is."""
+    with socket.create_connection(("127.0.0.1", launched.ports[0]), timeout=10) as sock:
+        sock.sendall(request)
+        received = b""
+        while b"\r\n\r\n" not in received and (chunk := sock.recv(65536)):
+            received += chunk
+    head = received.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    return head[0], {name.lower(): value.strip() for name, value in (line.split(":", 1) for line in head[1:])}
+
+
+@pytest.mark.parametrize("request_bytes", [
+    b"GET /?q=" + b"a" * 10_000 + b" HTTP/1.1\r\nHost: clinic.test\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: clinic.test\r\nX-Long: " + b"b" * 10_000 + b"\r\n\r\n",
+    b"GET /staff/leads HTTP/1.1\r\nHost: clinic.test\r\nContent-Length: nine\r\n\r\n",
+    b"NOT HTTP AT ALL\r\n\r\n",
+], ids=["request line over 8 KB", "header over 8 KB", "bad Content-Length", "not HTTP"])
+def test_requests_refused_before_routing_name_no_versions(launched, request_bytes):
+    status, headers = _raw_response(launched, request_bytes)
+    assert re.match(r"HTTP/1\.[01] 400 ", status), status
+    assert headers["server"] == "clinic-assistant"
+    assert "aiohttp" not in str(headers).lower() and "python" not in str(headers).lower()
+
+
 def test_ctrl_c_stops_rasa_the_action_server_and_the_web_app(launched):
     assert all(_port_open(port) for port in launched.ports)
     launched.process.send_signal(signal.SIGINT)

@@ -107,6 +107,45 @@ def test_a_child_that_ran_long_enough_restarts_after_the_first_delay_again(super
     assert supervisor.restarts == {"Rasa": 2}
 
 
+def test_a_hung_child_is_killed_and_restarted(supervised, tmp_path, caplog):
+    child = web_server(tmp_path)
+    child.health_timeout = 0.3
+    supervisor = supervised([child], first_delay=0.2, health_seconds=0.2, unhealthy_limit=3)
+    assert wait_for(child.healthy)
+    hung_pid = child.process.pid
+
+    with caplog.at_level(logging.WARNING, logger="bot.stack"):
+        # Stopped, not dead: it holds its port and accepts connections but never answers.
+        os.kill(hung_pid, signal.SIGSTOP)
+        assert wait_for(lambda: child.process.pid != hung_pid and child.healthy(), timeout=15)
+
+    messages = [record.getMessage() for record in caplog.records]
+    assert "Rasa is running but failed its health check 3 times in a row; stopping it to restart it" in messages
+    assert any("Rasa stopped unexpectedly (exit code -9); restarting it in 0.2 s" in m for m in messages)
+    assert supervisor.restarts == {"Rasa": 1}
+
+
+def test_a_slow_start_is_not_taken_for_a_hang(supervised, tmp_path):
+    port = free_port()
+    # Listens only after 1.5 s, as Rasa does while it loads its model.
+    child = Child(
+        name="Rasa",
+        argv=[sys.executable, "-c", f"import time, runpy, sys; time.sleep(1.5); "
+              f"sys.argv = ['http.server', '--bind', '127.0.0.1', '{port}']; runpy.run_module('http.server', run_name='__main__')"],
+        health_url=f"http://127.0.0.1:{port}/",
+        log_path=tmp_path / "slow.log",
+        env=dict(os.environ),
+        health_timeout=0.2,
+    )
+    supervisor = supervised([child], first_delay=0.1, health_seconds=0.1, unhealthy_limit=2, start_grace_seconds=5)
+    pid = child.process.pid
+    os.kill(pid, signal.SIGKILL)
+    assert wait_for(lambda: child.process.pid != pid, timeout=5)
+    restarted = child.process.pid
+    assert wait_for(child.healthy, timeout=10)
+    assert child.process.pid == restarted and supervisor.restarts == {"Rasa": 1}
+
+
 def test_after_stop_nothing_is_restarted(supervised, tmp_path):
     child = web_server(tmp_path)
     supervisor = supervised([child], first_delay=0.1)

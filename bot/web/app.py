@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import aiohttp_jinja2
 import jinja2
-from aiohttp import web
+from aiohttp import web, web_response
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
@@ -48,6 +48,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+SERVER_NAME = "clinic-assistant"
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -62,7 +63,7 @@ async def set_security_headers(request: web.Request, response: web.StreamRespons
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     # Instead of aiohttp's and Python's versions, which only help whoever looks for a known flaw.
-    response.headers["Server"] = "clinic-assistant"
+    response.headers["Server"] = SERVER_NAME
 
 
 async def cache_versioned_static_files(request: web.Request, response: web.StreamResponse) -> None:
@@ -151,6 +152,9 @@ def serve(settings: Settings, ready_message: str | None = None) -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(settings)
+    # Requests aiohttp rejects before routing (a request line or header over 8 KB, broken HTTP)
+    # are answered without the app's signals: its default Server header would name versions.
+    web_response.SERVER_SOFTWARE = SERVER_NAME
     log.info("Serving the clinic page on http://%s:%s/", settings.host, settings.port)
     web.run_app(
         app,
