@@ -128,10 +128,11 @@ def test_a_hung_child_is_killed_and_restarted(supervised, tmp_path, caplog):
 def test_a_slow_start_is_not_taken_for_a_hang(supervised, tmp_path):
     port = free_port()
     # Listens only after 1.5 s, as Rasa does while it loads its model.
+    listen_late = (f"import time, runpy, sys; time.sleep(1.5); sys.argv = ['http.server', '--bind', '127.0.0.1', "
+                   f"'{port}']; runpy.run_module('http.server', run_name='__main__')")
     child = Child(
         name="Rasa",
-        argv=[sys.executable, "-c", f"import time, runpy, sys; time.sleep(1.5); "
-              f"sys.argv = ['http.server', '--bind', '127.0.0.1', '{port}']; runpy.run_module('http.server', run_name='__main__')"],
+        argv=[sys.executable, "-c", listen_late],
         health_url=f"http://127.0.0.1:{port}/",
         log_path=tmp_path / "slow.log",
         env=dict(os.environ),
