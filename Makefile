@@ -28,7 +28,7 @@ test: setup system-packages
 	@$(APP_PY) -m pytest
 
 bench: setup
-	@$(APP_PY) -m bench
+	@$(APP_PY) -m bench $(BENCH_ARGS)
 
 train: $(MODEL)
 

@@ -20,10 +20,10 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import configs, nlu, report, serving
+from bench import configs, nlu, report, serving, soak, turns
 from bench.procs import RASA_BIN, BenchError
-from bot.settings import PROJECT_ROOT
-from bot.stack import RASA_RUNTIME_ENV
+from bot.settings import PROJECT_ROOT, Settings
+from bot.stack import RASA_RUNTIME_ENV, StackError
 
 REPORT_DIR = Path(__file__).parent
 MODEL_CACHE = Path(tempfile.gettempdir()) / "clinic-bench-models"
@@ -232,6 +232,10 @@ def run(args: argparse.Namespace) -> dict:
         }
         for name, variant in served.items():
             result["serving"][name] = _serve(variant, levels, parse_count, say, score_realistic=True)
+        result["long_conversations"] = turns.long_conversations(
+            trained["ours"].model, trained["stock"].model, Settings.rasa_session_turns, quick, say)
+        if args.soak:
+            result["soak"] = soak.soak(args.soak, say)
 
         if not quick and not args.no_levers:
             say(f"ours trained on the team's own examples ({TEAM_DATA_REVISION}), to see what varied data buys")
@@ -307,7 +311,7 @@ def run(args: argparse.Namespace) -> dict:
                     "serving": _serve(serving.ServeVariant(POLICY_LEVER.name, ted.model), LEVER_LEVELS, parse_count,
                                       say),
                 }
-    except BenchError as error:
+    except (BenchError, StackError) as error:
         # What was measured before the failure still goes into the report.
         result["error"] = str(error)
         say(f"The bench stopped early: {error}")
@@ -329,6 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-levers", action="store_true", help="ours and stock only")
     parser.add_argument("--no-policy-lever", action="store_true", help="skip training ours with TEDPolicy added")
     parser.add_argument("--keep", action="store_true", help="keep the training and test logs and the models")
+    parser.add_argument("--soak", type=float, default=0, metavar="MINUTES",
+                        help="also run the whole assistant this long under mixed visitors while its parts fail "
+                             "(bench/soak.py; 30 for the report)")
     parser.add_argument("--out", type=Path, default=REPORT_DIR, help="where report.md and report.json go")
     parser.add_argument("--render", type=Path, metavar="REPORT_JSON",
                         help="measure nothing: write report.md again from a report.json of an earlier run")

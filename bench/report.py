@@ -10,6 +10,8 @@ import copy
 import math
 from dataclasses import asdict, dataclass
 
+from bench import soak, turns
+
 TARGET_ACCURACY = 0.97
 TARGET_EMERGENCY_RECALL = 1.0
 TARGET_THROUGHPUT_RATIO = 3.0
@@ -218,6 +220,8 @@ def targets(result: dict) -> list[dict]:
         *_throughput_targets(ours, stock),
         *_latency_targets(ours),
         *_cost_targets(result, ours),
+        *(Target(*target) for target in turns.targets(result.get("long_conversations"))),
+        *(Target(*target) for target in soak.targets(result.get("soak"))),
     ]
     return [asdict(target) for target in found]
 
@@ -490,6 +494,8 @@ def markdown(result: dict) -> str:
     lines += _realistic_section(result)
     lines += _generalisation_section(result)
     lines += _serving_section(result)
+    lines += turns.markdown_section(result.get("long_conversations"))
+    lines += soak.markdown_section(result.get("soak"))
     lines += _levers_section(result)
     lines += _recommended_section(result)
     return "\n".join(lines).rstrip() + "\n"

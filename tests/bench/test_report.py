@@ -106,3 +106,65 @@ def test_what_varied_data_and_an_encoder_buy_is_shown_beside_ours():
     markdown = report.markdown(result)
     assert "## What varied training data and a sentence encoder buy" in markdown
     assert "| team-data: the team's own examples | 90 s | 90.0% | - | 12.0 ms | 900 MB |" in markdown
+
+
+def _long_run(first: float, late: float, prefilled: bool = False) -> dict:
+    run = {"turns": 300, "at": {"1-10": {"turn_p50_ms": first, "events": 63, "events_read_ms": 1.0},
+                                "291-300": {"turn_p50_ms": late, "events": 150, "events_read_ms": 2.0}}}
+    if prefilled:
+        run["at"] = {"1-10": run["at"]["1-10"]}
+        run["prefilled"] = {"events_in_store": 1_000_063, "seconds": 14.0, "database_mb": 1300}
+    return run
+
+
+def test_a_turn_late_in_a_long_conversation_or_on_a_full_store_may_cost_at_most_20_percent_more():
+    result = copy.deepcopy(RESULT)
+    result["long_conversations"] = {"session_turns": 20, "runs": {
+        "ours": _long_run(50.0, 59.0), "stock": _long_run(60.0, 180.0),
+        "ours, 1,000,000 events in the store": _long_run(64.0, 0, prefilled=True)}}
+    rows = _by_name(report.targets(result))
+    assert rows["Turn cost at turns 291-300"] == {
+        "name": "Turn cost at turns 291-300", "wanted": "within 20% of turns 1-10",
+        "measured": "59 ms against 50 ms", "met": True, "shortfall": ""}
+    full = rows["Turn cost with 1,000,063 events in the store"]
+    assert full["met"] is False and full["measured"] == "64 ms against 50 ms"
+    text = report.markdown({**result, "targets": report.targets(result)})
+    assert "| stock | 60 ms, 63 events | 180 ms, 150 events |" in text
+    assert "filled with 1,000,063 events (1,300 MB of SQLite)" in text
+
+    del result["long_conversations"]
+    assert _by_name(report.targets(result))["Turn cost late in a long conversation"]["met"] is None
+
+
+SOAK = {
+    "minutes": 30, "visitors": 6, "think_seconds": [1.5, 3.0], "conversations": 900, "messages_sent": 5000,
+    "messages_answered": 4800, "errors": {"503 unavailable or busy (phone number shown)": 200}, "off_script": {},
+    "crisis_answered_with_988": 90, "latency_ms": {"p50": 60.0, "p99": 300.0, "max": 900.0},
+    "faults": [{"at_minutes": 6.0, "fault": "kill Rasa", "done": True}],
+    "leads": {"inquiries_started": 270, "abandoned": 0, "submitted": 270, "stored": 270, "notices_queued": 270,
+              "notices_sent": 270, "emails_received": 270, "submitted_not_stored": 0, "stored_not_submitted": 0,
+              "drain_seconds": 40.0},
+    "rasa_memory_mb": [{"when": "start", "rasa_mb": 840}, {"when": "end of the load", "rasa_mb": 900}],
+    "restarts_logged": ["Rasa stopped unexpectedly (exit code -9); restarting it in 1 s"],
+}
+
+
+def test_a_soak_loses_no_lead_and_leaves_no_visitor_without_an_answer():
+    rows = _by_name(report.targets({**RESULT, "soak": SOAK}))
+    assert rows["Soak of 30 minutes: leads"]["met"] is True
+    assert rows["Soak of 30 minutes: no silence"]["met"] is True
+
+    lost = copy.deepcopy(SOAK)
+    lost["leads"].update(stored=269, notices_sent=269, emails_received=268)
+    lost["errors"]["200 with no messages (silence)"] = 2
+    rows = _by_name(report.targets({**RESULT, "soak": lost}))
+    assert rows["Soak of 30 minutes: leads"] == {
+        "name": "Soak of 30 minutes: leads", "wanted": "submitted = stored = notified",
+        "measured": "270 submitted, 269 stored, 269 notices sent, 268 emails received", "met": False,
+        "shortfall": ""}
+    silence = rows["Soak of 30 minutes: no silence"]
+    assert silence["met"] is False and "2 200 with no messages (silence)" in silence["measured"]
+
+    text = report.markdown({**RESULT, "soak": SOAK})
+    assert "Rasa's resident memory: start: 840 MB, end of the load: 900 MB." in text
+    assert _by_name(report.targets(RESULT))["Soak: leads"]["met"] is None
