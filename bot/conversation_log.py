@@ -1,16 +1,17 @@
 """Rasa's conversation log: the `events` table its SQL tracker store keeps in our database.
 
 Rasa 3.6 writes one row per event (id, sender_id, type_name, timestamp as epoch seconds,
-intent_name, action_name, data as the event's JSON). Rasa owns and creates that table on
-its first message, so it is declared here on its own metadata, never migrated, and may
-not exist yet.
+intent_name, action_name, data as the event's JSON). Rasa owns the rows; the table is declared
+here on its own metadata, apart from our models. Migration 0005 creates it with Rasa's columns
+when Rasa has not yet, and adds the index Rasa's per-turn query needs (sender_id, timestamp); a
+database migrated before then may lack the table until Rasa's first start.
 """
 
 from __future__ import annotations
 
 import json
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, func, inspect, select, update
+from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text, func, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 # The action that opens an inquiry: where a withdrawn inquiry's details begin.
@@ -29,6 +30,7 @@ rasa_events = Table(
     Column("intent_name", String(255)),
     Column("action_name", String(255)),
     Column("data", Text),
+    Index("ix_events_sender_id_timestamp", "sender_id", "timestamp"),
 )
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
+from alembic import command
 
 from bot.conversation_log import REMOVED_TEXT, ConversationLog
-from bot.db import make_engine, make_session_factory
+from bot.db import alembic_config, make_engine, make_session_factory, upgrade_database
 from bot.settings import Settings
 from tests.staff import rasa_events as rasa
 
@@ -74,4 +75,49 @@ def test_nothing_to_forget_without_an_inquiry_or_a_log(tmp_path, database_url):
     rasa.insert_events(engine, "questions-only", _inquiry(START)[:2])
     assert log.forget_inquiry("questions-only") == 0
     assert _rows(engine, "questions-only")[0][1]["text"] == "what is a dexa scan"
+    engine.dispose()
+
+
+# What Rasa 3.6's SQL tracker store runs at every turn (SQLTrackerStore._event_query): the events
+# of the conversation's current session.
+RASA_TURN_QUERY = (
+    "SELECT events.id, events.data FROM events, (SELECT max(events.timestamp) AS session_start FROM events "
+    "WHERE events.sender_id = 'long' AND events.type_name = 'session_started') AS anon_1 "
+    "WHERE events.sender_id = 'long' AND (events.timestamp >= anon_1.session_start OR anon_1.session_start IS NULL) "
+    "ORDER BY events.id"
+)
+
+
+def _indexes(engine: sa.Engine) -> dict[str, list[str]]:
+    return {index["name"]: index["column_names"] for index in sa.inspect(engine).get_indexes("events")}
+
+
+def test_migrating_creates_rasas_table_with_the_index_its_turns_need(tmp_path, database_url):
+    engine = make_engine(Settings(data_dir=tmp_path, database_url=database_url))
+    upgrade_database(engine)
+    columns = {column["name"] for column in sa.inspect(engine).get_columns("events")}
+    assert columns == {"id", "sender_id", "type_name", "timestamp", "intent_name", "action_name", "data"}
+    assert _indexes(engine) == {"ix_events_sender_id": ["sender_id"],
+                                "ix_events_sender_id_timestamp": ["sender_id", "timestamp"]}
+    # Rasa writes into the table as it would into its own.
+    rasa.insert_events(engine, "long", _inquiry(START))
+    assert len(_rows(engine, "long")) == len(_inquiry(START))
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            plan = [str(row[-1]) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + RASA_TURN_QUERY)]
+        # The timestamps are read from the index: only the session's rows are fetched.
+        searches = [step for step in plan if step.startswith("SEARCH events")]
+        assert searches and all("ix_events_sender_id_timestamp" in step for step in searches), plan
+    engine.dispose()
+
+
+def test_a_table_rasa_made_before_gets_the_index_and_keeps_its_rows(tmp_path, database_url):
+    engine = make_engine(Settings(data_dir=tmp_path, database_url=database_url))
+    command.upgrade(alembic_config(engine), "0004_lead_numbers_never_reused")
+    rasa.create_events_table(engine)
+    rasa.insert_events(engine, "earlier", _inquiry(START))
+    upgrade_database(engine)
+    assert _indexes(engine)["ix_events_sender_id_timestamp"] == ["sender_id", "timestamp"]
+    assert len(_rows(engine, "earlier")) == len(_inquiry(START))
+    upgrade_database(engine)  # again: nothing to do
     engine.dispose()
