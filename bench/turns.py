@@ -185,13 +185,16 @@ def targets(result: dict | None) -> list[tuple[str, str, str, bool | None]]:
         found.append((f"Turn cost at turns {late_window}", wanted, f"{late:.0f} ms against {first:.0f} ms",
                       late <= first * (1 + TARGET_GROWTH)))
     prefilled = next((run for name, run in runs.items() if run.get("prefilled")), None)
-    if first is None or prefilled is None or _p50(prefilled, "1-10") is None:
-        found.append(("Turn cost with a full tracker store", wanted + " on an empty store", "not measured", None))
+    # The same turns of both conversations: the first turns after filling the store meet a cold
+    # page cache, which a store that grew over months does not have.
+    window = next((w for w in reversed(list((prefilled or {}).get("at", {}))) if _p50(ours, w) is not None), None)
+    if prefilled is None or window is None:
+        found.append(("Turn cost with a full tracker store", "within 20% of an empty store's", "not measured", None))
     else:
-        full = _p50(prefilled, "1-10")
+        full, empty = _p50(prefilled, window), _p50(ours, window)
         events = prefilled["prefilled"]["events_in_store"]
-        found.append((f"Turn cost with {events:,} events in the store", wanted + " on an empty store",
-                       f"{full:.0f} ms against {first:.0f} ms", full <= first * (1 + TARGET_GROWTH)))
+        found.append((f"Turn cost with {events:,} events in the store", "within 20% of an empty store's",
+                      f"{full:.0f} ms against {empty:.0f} ms at turns {window}", full <= empty * (1 + TARGET_GROWTH)))
     return found
 
 
