@@ -1,4 +1,7 @@
-"""The page and its chat widget in a real browser (Debian's chromium through Playwright)."""
+"""The page and its chat widget in a real browser (Debian's chromium through Playwright).
+
+The widget lives in an open shadow root; Playwright's locators reach into it.
+"""
 
 from __future__ import annotations
 
@@ -71,6 +74,15 @@ def send(page: Page, text: str) -> None:
     page.get_by_label("Your message").press("Enter")
 
 
+def focused_id(page: Page) -> str:
+    """The id of the focused element, also inside the widget's shadow root."""
+    return page.evaluate("""() => {
+        let active = document.activeElement;
+        while (active && active.shadowRoot && active.shadowRoot.activeElement) active = active.shadowRoot.activeElement;
+        return active ? active.id : "";
+    }""")
+
+
 def wait_until(condition, seconds: float = 10.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -133,10 +145,11 @@ def test_buttons_under_an_answer_send_their_payload(page, site, stand_in):
 
 def test_the_whole_conversation_works_from_the_keyboard(page, site, stand_in):
     page.goto(site)
+    expect(page.locator("#chat-launcher")).to_be_visible()
 
     for _ in range(80):
         page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == "chat-launcher":
+        if focused_id(page) == "chat-launcher":
             break
     expect(page.locator("#chat-launcher")).to_be_focused()
     page.keyboard.press("Enter")
@@ -318,7 +331,7 @@ def test_a_web_app_that_never_answers_gives_the_phone_number_at_the_widgets_time
     # request keeps both the stand-in and the relay (whose timeout is real time) waiting.
     page.clock.install()
     page.goto(site)
-    timeout_ms = page.evaluate("JSON.parse(document.getElementById('chat-config').textContent).timeoutMs")
+    timeout_ms = page.evaluate("window.ClinicAssistant.config.timeoutMs")
     open_chat(page)
     typing = page.get_by_role("status")
     try:
