@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from bot.settings import Settings
 from bot.web.app import create_app
+from tests.fixtures.axe import serious_violations
 from tests.web.stand_ins import StandInRasa, closed_url, domain_greeting_buttons
 
 pytestmark = pytest.mark.browser
@@ -446,6 +447,18 @@ def test_at_phone_width_the_chat_fills_the_screen(browser, site):
         expect(page.get_by_role("button", name="Ask us a question")).to_be_focused()
     finally:
         context.close()
+
+
+def test_the_page_has_no_serious_accessibility_violation_with_the_chat_closed_or_open(page, site):
+    page.goto(site)
+    expect(page.get_by_role("button", name=LAUNCHER_NAME)).to_be_visible()
+    assert serious_violations(page) == []
+
+    open_chat(page)
+    send(page, "what is a dexa scan")
+    expect(bubbles(page, "bot").last).to_contain_text("Dual Energy X-ray Absorptiometry")
+
+    assert serious_violations(page) == []
 
 
 @pytest.mark.rasa

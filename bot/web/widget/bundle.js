@@ -3,7 +3,7 @@
  * Loaded by /widget.js, which leaves the settings in window.ClinicAssistant, the widget's one global.
  * Everything lives in an open shadow root on an element of its own, so the host page's CSS
  * cannot reach it and its CSS cannot reach the page. The DOM is built with createElement:
- * message text is only ever set with textContent, and pages that require Trusted Types allow it.
+ * message text is only ever set with textContent, never parsed as HTML.
  * The conversation (the id the server issued with its first answer, and the rendered messages)
  * lives in the host page's sessionStorage, so it survives reloads and moving between the site's
  * pages in the same tab, and ends with the tab or after FORGET_AFTER_MS of silence.
@@ -152,8 +152,6 @@
     style.setProperty("--clinic-assistant-on-accent", light ? "#1d2a32" : "#fff");
     style.setProperty("--clinic-assistant-accent-ink", light ? "#1d2a32" : (CSS.supports("color", mixed) ? mixed : accent));
   }
-
-  applyAccent(String(options.accent || "").trim());
 
   /* The conversation kept in this tab */
 
@@ -585,6 +583,7 @@
     document.addEventListener("click", callToAction);
     document.addEventListener("keydown", callToAction);
     document.body.appendChild(host);
+    applyAccent(String(options.accent || "").trim()); // computed styles need the widget in the page
     if (!state.messages.length) {
       state.messages.push({ from: "bot", kind: "greeting", text: config.greeting, buttons: config.topics });
       saveState();
