@@ -106,3 +106,15 @@ def test_what_varied_data_and_an_encoder_buy_is_shown_beside_ours():
     markdown = report.markdown(result)
     assert "## What varied training data and a sentence encoder buy" in markdown
     assert "| team-data: the team's own examples | 90 s | 90.0% | - | 12.0 ms | 900 MB |" in markdown
+
+
+def test_the_widgets_gzipped_size_is_held_to_its_budget():
+    result = copy.deepcopy(RESULT)
+    result["widget"] = {"loader": {"raw": 2000, "gzipped": 1000}, "bundle": {"raw": 90000, "gzipped": 26000},
+                        "gzipped_total": 27000, "budget_gzipped": 25600}
+
+    row = _by_name(report.targets(result))["Widget on a site (loader + bundle, gzipped)"]
+
+    assert row["met"] is False
+    assert row["shortfall"] == "1.4 KB over"
+    assert report.targets({})[-1]["met"] is True, "the widget as it is now stays within budget"
