@@ -15,25 +15,17 @@ from playwright.sync_api import Page, expect
 from bot.settings import Settings
 from bot.web.app import create_app
 from tests.fixtures.axe import serious_violations
-from tests.web.stand_ins import StandInRasa, closed_url, domain_greeting_buttons
+from tests.web.chat_page import DESKTOP, LAUNCHER_NAME, bubbles, open_chat, send
+from tests.web.stand_ins import closed_url, domain_greeting_buttons
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 667}
 PHONE_MESSAGE = re.compile(r"not answering right now\. Please try again in a moment, or call us at \(804\) 493-3256")
 UNAVAILABLE = (
     "Sorry, the assistant is unavailable for a moment. Please send your message again shortly, "
     "or call us at (804) 493-3256."
 )
-LAUNCHER_NAME = "Ask us a question: chat with the clinic's assistant"
-
-
-@pytest.fixture(scope="module")
-def stand_in(server_thread) -> StandInRasa:
-    rasa = StandInRasa(name="rasa")
-    rasa.url = server_thread.serve(rasa.make_app())
-    return rasa
 
 
 @pytest.fixture(scope="module")
@@ -57,22 +49,6 @@ def context(browser, server_thread, stand_in):
 @pytest.fixture
 def page(context) -> Page:
     return context.new_page()
-
-
-def open_chat(page: Page):
-    page.get_by_role("button", name="Ask us a question").click()
-    dialog = page.get_by_role("dialog", name="Montross Physical Therapy")
-    expect(dialog).to_be_visible()
-    return dialog
-
-
-def bubbles(page: Page, speaker: str):
-    return page.locator(f"#chat-log .from-{speaker} .chat-bubble")
-
-
-def send(page: Page, text: str) -> None:
-    page.get_by_label("Your message").fill(text)
-    page.get_by_label("Your message").press("Enter")
 
 
 def focused_id(page: Page) -> str:

@@ -19,12 +19,10 @@ from playwright.sync_api import Page, expect
 from bot.settings import Settings
 from bot.web.app import create_app
 from tests.fixtures.axe import serious_violations
-from tests.web.stand_ins import StandInRasa
+from tests.web.chat_page import DESKTOP, LAUNCHER_NAME, bubbles, open_chat, send
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"width": 1280, "height": 800}
-LAUNCHER_NAME = "Ask us a question: chat with the clinic's assistant"
 # What careless or hostile site styles do; none of it may reach the widget.
 HOSTILE_CSS = """
 * { all: unset; }
@@ -87,13 +85,6 @@ class ClinicSite:
 
 
 @pytest.fixture(scope="module")
-def stand_in(server_thread) -> StandInRasa:
-    rasa = StandInRasa(name="rasa")
-    rasa.url = server_thread.serve(rasa.make_app())
-    return rasa
-
-
-@pytest.fixture(scope="module")
 def clinic_site(server_thread) -> ClinicSite:
     site = ClinicSite()
     site.url = server_thread.serve(site.make_app(), host="127.0.0.2")
@@ -131,22 +122,6 @@ def page(context) -> Page:
     page.on("console", lambda message: "Content Security Policy" in message.text and page.csp_violations.append(
         message.text))
     return page
-
-
-def bubbles(page: Page, speaker: str):
-    return page.locator(f"#chat-log .from-{speaker} .chat-bubble")
-
-
-def send(page: Page, text: str) -> None:
-    page.get_by_label("Your message").fill(text)
-    page.get_by_label("Your message").press("Enter")
-
-
-def open_chat(page: Page):
-    page.get_by_role("button", name="Ask us a question").click()
-    dialog = page.get_by_role("dialog", name="Montross Physical Therapy")
-    expect(dialog).to_be_visible()
-    return dialog
 
 
 def conversation_id(page: Page) -> str:
