@@ -582,7 +582,9 @@
     });
     document.addEventListener("click", callToAction);
     document.addEventListener("keydown", callToAction);
-    document.body.appendChild(host);
+    // Beside <body>, not in it: a transform or filter on <body> (common in themes) would pin
+    // position: fixed to the body instead of the window.
+    document.documentElement.appendChild(host);
     applyAccent(String(options.accent || "").trim()); // computed styles need the widget in the page
     if (!state.messages.length) {
       state.messages.push({ from: "bot", kind: "greeting", text: config.greeting, buttons: config.topics });
