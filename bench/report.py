@@ -11,6 +11,7 @@ import math
 from dataclasses import asdict, dataclass
 
 from bench import soak, turns
+from bench.widget import widget_size
 
 TARGET_ACCURACY = 0.97
 TARGET_EMERGENCY_RECALL = 1.0
@@ -210,6 +211,16 @@ def _cost_targets(result: dict, ours: dict | None) -> list[Target]:
     return targets
 
 
+def _widget_target(result: dict) -> Target:
+    # Measured here rather than in the run: it takes milliseconds and needs no server.
+    size = result.setdefault("widget", widget_size())
+    total, budget = size["gzipped_total"], size["budget_gzipped"]
+    measured = (f"{total / 1024:.1f} KB (loader {size['loader']['gzipped']:,} B, bundle {size['bundle']['gzipped']:,} B; "
+                f"{(size['loader']['raw'] + size['bundle']['raw']) / 1024:.1f} KB raw)")
+    return Target("Widget on a site (loader + bundle, gzipped)", f"under {budget / 1024:.0f} KB", measured,
+                  total < budget, "" if total < budget else f"{(total - budget) / 1024:.1f} KB over")
+
+
 def targets(result: dict) -> list[dict]:
     """Every target of the assistant, held against `result`'s figures for "ours"."""
     ours = (result.get("serving") or {}).get("ours")
@@ -222,6 +233,7 @@ def targets(result: dict) -> list[dict]:
         *_cost_targets(result, ours),
         *(Target(*target) for target in turns.targets(result.get("long_conversations"))),
         *(Target(*target) for target in soak.targets(result.get("soak"))),
+        _widget_target(result),
     ]
     return [asdict(target) for target in found]
 

@@ -117,3 +117,29 @@ class ConversationLog:
                 changed += 1
             db.commit()
         return changed
+
+
+def latest_responses(db: Session, sender_id: str) -> list[tuple[str, str]]:
+    """`(response name, text)` of each answer since the visitor's latest message, oldest first.
+
+    The name is the response Rasa chose ("utter_faq/dexa_scan"), "" for text an action wrote
+    itself. An empty list when Rasa keeps its log elsewhere (no `events` table here).
+    """
+    if not events_table_exists(db):
+        return []
+    last_message = (
+        select(func.max(rasa_events.c.id))
+        .where(rasa_events.c.sender_id == sender_id, rasa_events.c.type_name == "user")
+        .scalar_subquery()
+    )
+    rows = db.execute(
+        select(rasa_events.c.data)
+        .where(rasa_events.c.sender_id == sender_id, rasa_events.c.type_name == "bot", rasa_events.c.id > last_message)
+        .order_by(rasa_events.c.id)
+    ).all()
+    responses = []
+    for row in rows:
+        event = load_event(row.data)
+        name = (event.get("metadata") or {}).get("utter_action")
+        responses.append((name if isinstance(name, str) else "", event.get("text") or ""))
+    return responses

@@ -7,10 +7,12 @@ the launcher, the command line), never at import time. The README lists each var
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 from limits import parse
 
@@ -64,6 +66,50 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 1:
         raise SettingsError(f"{name} must be at least 1, not {value}")
     return value
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of an http(s) address, lower-cased, without a default port."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default_port = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    port = "" if parts.port in (None, default_port) else f":{parts.port}"
+    return f"{parts.scheme.lower()}://{host}{port}"
+
+
+_ORIGIN = re.compile(r"https?://[^/?#\s]+", re.IGNORECASE)
+
+
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    origins = []
+    for item in _list(env, name):
+        try:
+            valid = bool(_ORIGIN.fullmatch(item.rstrip("/"))) and urlsplit(item).hostname is not None
+            origin = origin_of(item) if valid else ""
+        except ValueError:  # a port that is not a number
+            origin = ""
+        if not origin:
+            raise SettingsError(
+                f"{name} must list the clinic's sites as https://www.example.com (scheme and host, "
+                f"no path), comma-separated, not {item!r}"
+            )
+        origins.append(origin)
+    return tuple(dict.fromkeys(origins))
+
+
+def _article_url(env: Mapping[str, str], name: str) -> str:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.fragment:
+        raise SettingsError(
+            f"{name} must be the address of the clinic's article, like https://www.example.com/blog/osteoporosis "
+            f"(http or https, no #section), not {raw!r}"
+        )
+    return raw
 
 
 def _time(raw: str, name: str) -> time:
@@ -138,6 +184,10 @@ class Settings:
     chat_max_queued: int = 16
     # Behind a proxy that sets X-Forwarded-For, the client's address is its last entry.
     trust_x_forwarded_for: bool = False
+    # Other sites whose pages may embed the widget and call /api/chat (bot.web.cors), as origins.
+    allowed_origins: tuple[str, ...] = ()
+    # The clinic's own copy of the article, where the widget's answers link on those sites.
+    article_url: str = ""
     # Data
     data_dir: Path = PROJECT_ROOT / "var"
     database_url: str = ""
@@ -219,6 +269,8 @@ class Settings:
             rasa_session_turns=_int(env, "RASA_SESSION_TURNS", cls.rasa_session_turns),
             chat_max_queued=_int(env, "CHAT_MAX_QUEUED", cls.chat_max_queued),
             trust_x_forwarded_for=_bool(env, "TRUST_X_FORWARDED_FOR", cls.trust_x_forwarded_for),
+            allowed_origins=_origins(env, "ALLOWED_ORIGINS"),
+            article_url=_article_url(env, "ARTICLE_URL"),
             data_dir=data_dir,
             database_url=env.get("DATABASE_URL", "").strip(),
             clinic_name=env.get("CLINIC_NAME", "").strip() or cls.clinic_name,

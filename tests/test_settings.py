@@ -86,3 +86,12 @@ def test_limits_and_secrets_from_the_environment():
 def test_rasa_sessions_are_renewed_every_20_turns_unless_told_otherwise():
     assert Settings.from_env({}).rasa_session_turns == 20
     assert Settings.from_env({"RASA_SESSION_TURNS": "0"}).rasa_session_turns == 0
+
+
+def test_the_clinics_article_address_is_an_http_address_without_a_section():
+    url = "https://www.clinic.example/blog/osteoporosis-exercises"
+    assert Settings.from_env({"ARTICLE_URL": url}).article_url == url
+    assert Settings.from_env({}).article_url == ""
+    for wrong in ("www.clinic.example/blog", "https://www.clinic.example/blog#top", "javascript:alert(1)"):
+        with pytest.raises(SettingsError, match="ARTICLE_URL must be the address of the clinic's article"):
+            Settings.from_env({"ARTICLE_URL": wrong})

@@ -19,16 +19,19 @@ from bot.notify.outbox import OutboxWorker
 from bot.secrets import rasa_api_token
 from bot.settings import Settings
 from bot.staff.web import setup_staff
+from bot.web.article_links import ArticleLinks
 from bot.web.content import load_articles
 from bot.web.chat import ChatSigners
+from bot.web.cors import cross_origin
 from bot.web.keys import (
-    ARTICLES, CHAT_SIGNERS, CHAT_THROTTLE, ENGINE, HTTP_CLIENT, OUTBOX_WORKER, RASA_API_TOKEN, SESSION_FACTORY,
-    SESSION_RENEWAL, SETTINGS,
+    ARTICLE_LINKS, ARTICLES, CHAT_SIGNERS, CHAT_THROTTLE, ENGINE, HTTP_CLIENT, OUTBOX_WORKER, RASA_API_TOKEN,
+    SESSION_FACTORY, SESSION_RENEWAL, SETTINGS, WIDGET,
 )
 from bot.web.routes import setup_routes
 from bot.web.sessions import SessionRenewal
 from bot.web.throttle import ChatThrottle
 from bot.web.views import tel_href
+from bot.web.widget import Widget
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +117,8 @@ async def json_errors_for_api(request: web.Request, handler: Handler) -> web.Str
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[json_errors_for_api])
+    # cross_origin first: it answers preflights and adds its headers to the JSON errors too.
+    app = web.Application(middlewares=[cross_origin, json_errors_for_api])
     app[SETTINGS] = settings
     app[ARTICLES] = load_articles(settings.content_dir)
     app[CHAT_SIGNERS] = ChatSigners.for_settings(settings)
@@ -134,6 +138,10 @@ def create_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(set_security_headers)
     app.on_response_prepare.append(cache_versioned_static_files)
     setup_routes(app)
+    app[WIDGET] = Widget.build(settings, app[CHAT_SIGNERS], str(app.router["chat"].url_for()))
+    app[ARTICLE_LINKS] = ArticleLinks.for_article(
+        app[ARTICLES][0], str(app.router["index"].url_for()), settings.article_url
+    )
     setup_staff(app, settings)
     return app
 

@@ -32,6 +32,7 @@ from itsdangerous import BadSignature, Signer
 
 from bot.secrets import signing_key
 from bot.settings import Settings
+from bot.web.article_links import with_article_links
 from bot.web.keys import CHAT_SIGNERS, CHAT_THROTTLE, HTTP_CLIENT, SESSION_RENEWAL, SETTINGS
 from bot.web.throttle import Busy
 
@@ -320,6 +321,7 @@ async def chat(request: web.Request) -> web.Response:
             sender_id=signed_sender_id,
         )
     renewal.count(sender_id)
+    messages = await with_article_links(request, sender_id, messages)
     return web.json_response(
         {"sender_id": signed_sender_id, "messages": messages}, headers={"Cache-Control": "no-store"}
     )

@@ -16,6 +16,10 @@ SETTINGS = web.AppKey("settings", Settings)
 CHAT_SIGNERS = web.AppKey("chat_signers", object)
 # Rate limits and the bounded queue in front of Rasa (bot.web.throttle).
 CHAT_THROTTLE = web.AppKey("chat_throttle", object)
+# Where FAQ answers link into the clinic's article (bot.web.article_links).
+ARTICLE_LINKS = web.AppKey("article_links", object)
+# The embeddable widget's loader and bundle, built at start (bot.web.widget).
+WIDGET = web.AppKey("widget", object)
 # Starts a new Rasa session every few turns (bot.web.sessions).
 SESSION_RENEWAL = web.AppKey("session_renewal", object)
 # For /readyz to ask Rasa's guarded HTTP API whether a model is loaded.

@@ -169,3 +169,15 @@ def test_a_soak_loses_no_lead_and_leaves_no_visitor_without_an_answer():
     text = report.markdown({**RESULT, "soak": SOAK})
     assert "Rasa's resident memory: start: 840 MB, end of the load: 900 MB." in text
     assert _by_name(report.targets(RESULT))["Soak: leads"]["met"] is None
+
+
+def test_the_widgets_gzipped_size_is_held_to_its_budget():
+    result = copy.deepcopy(RESULT)
+    result["widget"] = {"loader": {"raw": 2000, "gzipped": 1000}, "bundle": {"raw": 90000, "gzipped": 26000},
+                        "gzipped_total": 27000, "budget_gzipped": 25600}
+
+    row = _by_name(report.targets(result))["Widget on a site (loader + bundle, gzipped)"]
+
+    assert row["met"] is False
+    assert row["shortfall"] == "1.4 KB over"
+    assert report.targets({})[-1]["met"] is True, "the widget as it is now stays within budget"

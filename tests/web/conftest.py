@@ -65,6 +65,14 @@ def server_thread() -> Iterator[ServerThread]:
 
 
 @pytest.fixture(scope="module")
+def stand_in(server_thread) -> StandInRasa:
+    """A stand-in Rasa for the browser tests of one module; `reset` it between tests."""
+    rasa = StandInRasa(name="rasa")
+    rasa.url = server_thread.serve(rasa.make_app())
+    return rasa
+
+
+@pytest.fixture(scope="module")
 def browser():
     # Module scope: Playwright's sync API leaves its loop marked as running in this
     # thread while it lives, which async tests in other modules must not see.

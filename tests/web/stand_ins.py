@@ -119,15 +119,17 @@ class ServerThread:
         self.thread.join(timeout=30)
         self.loop.close()
 
-    def serve(self, app: web.Application) -> str:
+    def serve(self, app: web.Application, host: str = "127.0.0.1") -> str:
+        """Serve `app` on a free port of `host` (any loopback address); its base URL."""
+
         async def start() -> str:
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
+            site = web.TCPSite(runner, host, 0)
             await site.start()
             self.runners.append(runner)
-            host, port = runner.addresses[0][:2]
-            return f"http://{host}:{port}"
+            address, port = runner.addresses[0][:2]
+            return f"http://{address}:{port}"
 
         return asyncio.run_coroutine_threadsafe(start(), self.loop).result(timeout=30)
 

@@ -1,4 +1,7 @@
-"""The page and its chat widget in a real browser (Debian's chromium through Playwright)."""
+"""The page and its chat widget in a real browser (Debian's chromium through Playwright).
+
+The widget lives in an open shadow root; Playwright's locators reach into it.
+"""
 
 from __future__ import annotations
 
@@ -11,25 +14,18 @@ from playwright.sync_api import Page, expect
 
 from bot.settings import Settings
 from bot.web.app import create_app
-from tests.web.stand_ins import StandInRasa, closed_url, domain_greeting_buttons
+from tests.fixtures.axe import serious_violations
+from tests.web.chat_page import DESKTOP, LAUNCHER_NAME, bubbles, open_chat, send
+from tests.web.stand_ins import closed_url, domain_greeting_buttons
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 667}
 PHONE_MESSAGE = re.compile(r"not answering right now\. Please try again in a moment, or call us at \(804\) 493-3256")
 UNAVAILABLE = (
     "Sorry, the assistant is unavailable for a moment. Please send your message again shortly, "
     "or call us at (804) 493-3256."
 )
-LAUNCHER_NAME = "Ask us a question: chat with the clinic's assistant"
-
-
-@pytest.fixture(scope="module")
-def stand_in(server_thread) -> StandInRasa:
-    rasa = StandInRasa(name="rasa")
-    rasa.url = server_thread.serve(rasa.make_app())
-    return rasa
 
 
 @pytest.fixture(scope="module")
@@ -55,20 +51,13 @@ def page(context) -> Page:
     return context.new_page()
 
 
-def open_chat(page: Page):
-    page.get_by_role("button", name="Ask us a question").click()
-    dialog = page.get_by_role("dialog", name="Montross Physical Therapy")
-    expect(dialog).to_be_visible()
-    return dialog
-
-
-def bubbles(page: Page, speaker: str):
-    return page.locator(f"#chat-log .from-{speaker} .chat-bubble")
-
-
-def send(page: Page, text: str) -> None:
-    page.get_by_label("Your message").fill(text)
-    page.get_by_label("Your message").press("Enter")
+def focused_id(page: Page) -> str:
+    """The id of the focused element, also inside the widget's shadow root."""
+    return page.evaluate("""() => {
+        let active = document.activeElement;
+        while (active && active.shadowRoot && active.shadowRoot.activeElement) active = active.shadowRoot.activeElement;
+        return active ? active.id : "";
+    }""")
 
 
 def wait_until(condition, seconds: float = 10.0) -> None:
@@ -133,10 +122,11 @@ def test_buttons_under_an_answer_send_their_payload(page, site, stand_in):
 
 def test_the_whole_conversation_works_from_the_keyboard(page, site, stand_in):
     page.goto(site)
+    expect(page.locator("#chat-launcher")).to_be_visible()
 
     for _ in range(80):
         page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == "chat-launcher":
+        if focused_id(page) == "chat-launcher":
             break
     expect(page.locator("#chat-launcher")).to_be_focused()
     page.keyboard.press("Enter")
@@ -318,7 +308,7 @@ def test_a_web_app_that_never_answers_gives_the_phone_number_at_the_widgets_time
     # request keeps both the stand-in and the relay (whose timeout is real time) waiting.
     page.clock.install()
     page.goto(site)
-    timeout_ms = page.evaluate("JSON.parse(document.getElementById('chat-config').textContent).timeoutMs")
+    timeout_ms = page.evaluate("window.ClinicAssistant.config.timeoutMs")
     open_chat(page)
     typing = page.get_by_role("status")
     try:
@@ -433,6 +423,18 @@ def test_at_phone_width_the_chat_fills_the_screen(browser, site):
         expect(page.get_by_role("button", name="Ask us a question")).to_be_focused()
     finally:
         context.close()
+
+
+def test_the_page_has_no_serious_accessibility_violation_with_the_chat_closed_or_open(page, site):
+    page.goto(site)
+    expect(page.get_by_role("button", name=LAUNCHER_NAME)).to_be_visible()
+    assert serious_violations(page) == []
+
+    open_chat(page)
+    send(page, "what is a dexa scan")
+    expect(bubbles(page, "bot").last).to_contain_text("Dual Energy X-ray Absorptiometry")
+
+    assert serious_violations(page) == []
 
 
 @pytest.mark.rasa

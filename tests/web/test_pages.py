@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 from html.parser import HTMLParser
 
 import pytest
 
-from bot.web.keys import CHAT_SIGNERS
 from bot.web.views import tel_href
-from tests.web.stand_ins import domain_greeting_buttons
 
 
 class PageOutline(HTMLParser):
-    """Headings, landmarks, links and the widget's settings of a rendered page."""
+    """Headings, landmarks, links, calls to action and scripts of a rendered page."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -22,11 +19,10 @@ class PageOutline(HTMLParser):
         self.links: list[tuple[str, str]] = []
         self.tags: list[str] = []
         self.chat_messages: dict[str, str] = {}
-        self.chat_config = ""
+        self.scripts: list[str] = []
         self._heading: str | None = None
         self._link: str | None = None
         self._text: list[str] = []
-        self._in_config = False
         self._cta: str | None = None
 
     def handle_starttag(self, tag, attrs):
@@ -37,8 +33,8 @@ class PageOutline(HTMLParser):
         if tag == "a":
             self._link, self._text = attrs.get("href", ""), []
             self._cta = attrs.get("data-chat-message")
-        if tag == "script" and attrs.get("id") == "chat-config":
-            self._in_config = True
+        if tag == "script":
+            self.scripts.append(attrs.get("src", ""))
 
     def handle_endtag(self, tag):
         text = " ".join("".join(self._text).split())
@@ -50,13 +46,9 @@ class PageOutline(HTMLParser):
             if self._cta:
                 self.chat_messages[text] = self._cta
             self._link = self._cta = None
-        if tag == "script":
-            self._in_config = False
 
     def handle_data(self, data):
         self._text.append(data)
-        if self._in_config:
-            self.chat_config += data
 
 
 def outline(html: str) -> PageOutline:
@@ -93,11 +85,6 @@ async def test_the_page_gives_the_phone_number_as_a_link(client):
 
     phone_links = [text for href, text in page.links if href == "tel:+18044933256"]
     assert any("(804) 493-3256" in text for text in phone_links)
-    config = json.loads(page.chat_config)
-    assert config["phone"] == "(804) 493-3256"
-    assert config["tel"] == "tel:+18044933256"
-    assert config["api"] == "/api/chat"
-    assert config["maxChars"] == 1000
 
 
 async def test_the_calls_to_action_carry_their_chat_message(client):
@@ -107,21 +94,6 @@ async def test_the_calls_to_action_carry_their_chat_message(client):
         "Inquire about cost and availability": "How much does a visit cost?",
         "Request an appointment": "I'd like to book an appointment",
     }
-
-
-async def test_the_greeting_offers_the_same_replies_as_the_assistants_own_greeting(client):
-    page = outline(await (await client.get("/")).text())
-
-    # What the model was trained to understand after a greeting is what the widget sends (signed,
-    # so that only the buttons offered reach Rasa as they are).
-    signers = client.server.app[CHAT_SIGNERS]
-    topics = [
-        {"title": topic["title"], "payload": signers.button_payload(topic["payload"])}
-        for topic in json.loads(page.chat_config)["topics"]
-    ]
-    assert topics == domain_greeting_buttons(), (
-        "GREETING_TOPICS in bot/web/views.py must match utter_greet's buttons in domain.yml"
-    )
 
 
 async def test_the_clinics_own_name_and_phone_come_from_settings(client_for, rasa):
@@ -165,18 +137,10 @@ async def test_other_articles_have_their_own_address(client_for, rasa, tmp_path)
     assert missing.status == 404
 
 
-async def test_the_widgets_files_are_served(client):
-    html = await (await client.get("/")).text()
-    script = re.search(r'<script src="(/static/chat\.js\?v=[^"]+)"', html)
-    styles = re.findall(r'<link rel="stylesheet" href="(/static/[^"]+)"', html)
+async def test_the_page_adds_the_chat_with_the_same_tag_as_any_other_site(client):
+    page = outline(await (await client.get("/")).text())
 
-    assert script and len(styles) == 2
-    response = await client.get(script.group(1))
-    assert response.status == 200
-    assert "immutable" in response.headers["Cache-Control"]
-    assert "sessionStorage" in await response.text()
-    for href in styles:
-        assert (await client.get(href)).status == 200
+    assert page.scripts == ["/widget.js"]
 
 
 @pytest.mark.parametrize(

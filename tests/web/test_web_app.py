@@ -40,7 +40,7 @@ async def test_every_response_carries_the_security_headers(client, method, path,
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
-@pytest.mark.parametrize("path", ["/", "/healthz", "/static/chat.js", "/no-such-page", "/staff/login"])
+@pytest.mark.parametrize("path", ["/", "/healthz", "/widget.js", "/no-such-page", "/staff/login"])
 async def test_the_server_header_names_no_versions(client, path):
     response = await client.get(path)
 
@@ -48,7 +48,7 @@ async def test_the_server_header_names_no_versions(client, path):
 
 
 async def test_static_files_carry_the_security_headers(client):
-    response = await client.get("/static/chat.js")
+    response = await client.get("/static/site.css")
 
     assert response.status == 200
     assert response.headers["X-Content-Type-Options"] == "nosniff"
