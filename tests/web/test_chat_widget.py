@@ -149,6 +149,8 @@ def test_the_whole_conversation_works_from_the_keyboard(page, site, stand_in):
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_be_hidden()
     expect(page.locator("#chat-launcher")).to_be_focused()
+    # Closing the chat does not take back the message on its way.
+    wait_until(lambda: len(stand_in.messages) == 2)
     assert stand_in.messages == ["what is a dexa scan", "What do T-score and Z-score mean?"]
 
 
