@@ -188,6 +188,10 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     # The clinic's own copy of the article, where the widget's answers link on those sites.
     article_url: str = ""
+    # The widget starts a new conversation after this many hours of silence, and with each new
+    # tab unless kept across the tabs of the site.
+    widget_conversation_hours: int = 24
+    widget_conversation_across_tabs: bool = False
     # Data
     data_dir: Path = PROJECT_ROOT / "var"
     database_url: str = ""
@@ -271,6 +275,9 @@ class Settings:
             trust_x_forwarded_for=_bool(env, "TRUST_X_FORWARDED_FOR", cls.trust_x_forwarded_for),
             allowed_origins=_origins(env, "ALLOWED_ORIGINS"),
             article_url=_article_url(env, "ARTICLE_URL"),
+            widget_conversation_hours=_positive(env, "WIDGET_CONVERSATION_HOURS", cls.widget_conversation_hours),
+            widget_conversation_across_tabs=_bool(env, "WIDGET_CONVERSATION_ACROSS_TABS",
+                                                  cls.widget_conversation_across_tabs),
             data_dir=data_dir,
             database_url=env.get("DATABASE_URL", "").strip(),
             clinic_name=env.get("CLINIC_NAME", "").strip() or cls.clinic_name,

@@ -78,6 +78,8 @@ class Widget:
             "tel": tel_href(settings.clinic_phone),
             "timeoutMs": int((settings.rasa_timeout_seconds + WIDGET_GRACE_SECONDS) * 1000),
             "maxChars": MAX_MESSAGE_CHARS,
+            "conversationHours": settings.widget_conversation_hours,
+            "conversationAcrossTabs": settings.widget_conversation_across_tabs,
             "greeting": GREETING,
             # Signed like the buttons of Rasa's answers: only payloads we offered reach Rasa as they are.
             "topics": [{"title": title, "payload": signers.sign_button(payload)} for title, payload in GREETING_TOPICS],

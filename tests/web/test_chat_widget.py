@@ -250,6 +250,50 @@ def test_the_conversation_survives_a_reload_in_the_same_tab(page, context, site,
     expect(bubbles(other_tab, "user")).to_have_count(0)
 
 
+def test_a_site_may_keep_the_conversation_across_its_tabs(browser, server_thread, stand_in):
+    server_thread.call(stand_in.reset)
+    site = server_thread.serve(create_app(Settings(rasa_urls=(stand_in.url,), widget_conversation_across_tabs=True)))
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        page = context.new_page()
+        page.goto(site)
+        open_chat(page)
+        send(page, "first question")
+        expect(bubbles(page, "bot").last).to_have_text("rasa heard: first question")
+
+        other_tab = context.new_page()
+        other_tab.goto(site)
+        # As the visitor left it: open, with what was said.
+        expect(other_tab.get_by_role("dialog")).to_be_visible()
+        expect(bubbles(other_tab, "user")).to_have_text(["first question"])
+        send(other_tab, "second question")
+        expect(bubbles(other_tab, "bot").last).to_have_text("rasa heard: second question")
+        assert len(set(stand_in.senders)) == 1, "both tabs speak in one conversation"
+    finally:
+        context.close()
+
+
+def test_a_page_holding_an_earlier_versions_loader_still_gets_the_widget(page, site, stand_in):
+    fetched: list[str] = []
+
+    def earlier_loader(route):
+        fetched.append(route.request.url)
+        response = route.fetch()
+        # What a browser cached before an update: the bundle of a version this server no longer has.
+        body = re.sub(r"/widget/[0-9a-f]{16}\.js", "/widget/" + "0" * 16 + ".js", response.text())
+        route.fulfill(response=response, body=body)
+
+    page.route(re.compile(r".*/widget\.js$"), earlier_loader)
+    page.goto(site)
+
+    dialog = open_chat(page)
+    send(page, "still there?")
+    expect(bubbles(page, "bot").last).to_have_text("rasa heard: still there?")
+    expect(dialog).to_be_visible()
+    assert len(fetched) == 1
+    assert page.evaluate("() => document.querySelectorAll('clinic-assistant').length") == 1
+
+
 def test_an_unreachable_assistant_gives_the_phone_number(page, offline_site):
     page.goto(offline_site)
     open_chat(page)

@@ -6,7 +6,8 @@
  * message text is only ever set with textContent, never parsed as HTML.
  * The conversation (the id the server issued with its first answer, and the rendered messages)
  * lives in the host page's sessionStorage, so it survives reloads and moving between the site's
- * pages in the same tab, and ends with the tab or after FORGET_AFTER_MS of silence.
+ * pages in the same tab, and ends with the tab or after FORGET_AFTER_MS of silence (the server's
+ * WIDGET_CONVERSATION_HOURS; with WIDGET_CONVERSATION_ACROSS_TABS, localStorage: every tab of the site).
  * A button sends back the payload the server signed, as "payload"; typed text goes as "message".
  */
 (function () {
@@ -20,7 +21,7 @@
   var options = app.options || {};
   var CSS_TEXT = "__CSS__";
   var STORAGE_KEY = "clinic-assistant";
-  var FORGET_AFTER_MS = 24 * 60 * 60 * 1000;
+  var FORGET_AFTER_MS = (config.conversationHours || 24) * 60 * 60 * 1000;
   var KEPT_MESSAGES = 200;
   var COUNTER_FROM = 0.9; // show the character counter from 90% of the limit
   var MAX_OPEN_DELAY_SECONDS = 600;
@@ -156,7 +157,11 @@
   /* The conversation kept in this tab */
 
   var pending = false;
-  var memoryStore = null; // used when the browser refuses sessionStorage
+  var memoryStore = null; // used when the browser refuses the storage
+
+  function storage() {
+    return config.conversationAcrossTabs ? window.localStorage : window.sessionStorage;
+  }
 
   function freshState() {
     return { senderId: null, messages: [], open: false, closed: false, unread: 0 };
@@ -165,7 +170,7 @@
   function loadState() {
     var raw = null;
     try {
-      raw = window.sessionStorage.getItem(STORAGE_KEY);
+      raw = storage().getItem(STORAGE_KEY);
     } catch (e) {
       raw = memoryStore;
     }
@@ -186,7 +191,7 @@
     state.savedAt = Date.now();
     var raw = JSON.stringify(state);
     try {
-      window.sessionStorage.setItem(STORAGE_KEY, raw);
+      storage().setItem(STORAGE_KEY, raw);
     } catch (e) {
       memoryStore = raw;
     }

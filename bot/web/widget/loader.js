@@ -9,7 +9,8 @@
 
   var config = "__CONFIG__";
   var script = document.currentScript || document.querySelector('script[src*="/widget.js"]');
-  if (!script || window.ClinicAssistant) {
+  var earlier = window.ClinicAssistant;
+  if (!script || (earlier && !earlier.reloading)) {
     return; // one widget, however many tags
   }
   var origin = new URL(script.src, location.href).origin;
@@ -22,7 +23,8 @@
   window.ClinicAssistant = {
     config: config,
     origin: origin,
-    options: { position: data.position, accent: data.accent, open: data.open, label: data.label }
+    // The page's tag holds the options; a loader fetched again below keeps them.
+    options: earlier ? earlier.options : { position: data.position, accent: data.accent, open: data.open, label: data.label }
   };
   var bundle = document.createElement("script");
   bundle.src = origin + config.bundle;
@@ -31,5 +33,19 @@
   if (script.nonce) {
     bundle.nonce = script.nonce;
   }
+  bundle.onerror = function () {
+    // A loader the browser kept from before an update names a bundle this server no longer has:
+    // fetch the current loader once, past the cache, instead of showing no widget for minutes.
+    if (earlier) {
+      return;
+    }
+    window.ClinicAssistant.reloading = true;
+    var fresh = document.createElement("script");
+    fresh.src = origin + "/widget.js?fresh=" + Date.now();
+    if (script.nonce) {
+      fresh.nonce = script.nonce;
+    }
+    (document.head || document.documentElement).appendChild(fresh);
+  };
   (document.head || document.documentElement).appendChild(bundle);
 })();
