@@ -27,6 +27,7 @@ from functools import cached_property
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -37,6 +38,8 @@ from bot.settings import PROJECT_ROOT, Settings
 from bot.stack import DEFAULT_MODEL
 from bot.web.chat import ChatSigners
 from tests.fixtures import free_port
+from tests.web.chat_page import DESKTOP, bubbles, open_chat, send as send_in_browser
+from tests.web.stand_ins import BROWSER_ARGS
 
 pytestmark = pytest.mark.rasa
 
@@ -358,7 +361,26 @@ def send(launched: Launched, sender: str, message: str) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
-def kill_and_wait_for_the_restart(launched: Launched, words: tuple[str, ...], port: int, sender: str, message: str):
+def a_visitor_in_the_browser_is_told_to_call(launched: Launched) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport=DESKTOP)
+            page.goto(launched.url)
+            open_chat(page)
+            send_in_browser(page, "what is a dexa scan")
+            answer = bubbles(page, "bot").last
+            expect(answer).to_have_text(
+                "Sorry, the assistant is unavailable for a moment. Please send your message again shortly, "
+                "or call us at (804) 493-3256.", timeout=30_000)
+            expect(answer.get_by_role("link", name="(804) 493-3256")).to_have_attribute("href", "tel:+18044933256")
+            expect(page.get_by_label("Your message")).to_have_value("what is a dexa scan")
+        finally:
+            browser.close()
+
+
+def kill_and_wait_for_the_restart(launched: Launched, words: tuple[str, ...], port: int, sender: str, message: str,
+                                  while_down=lambda launched: None):
     """Kill a child mid-conversation: the visitor is told to call, the pages stay up, the child comes back."""
     pid = child_pid(launched, *words)
     assert pid is not None
@@ -368,6 +390,7 @@ def kill_and_wait_for_the_restart(launched: Launched, words: tuple[str, ...], po
         time.sleep(0.1)
     status, body = send(launched, sender, message)
     assert status == 503 and "call us at (804) 493-3256" in body["error"]
+    while_down(launched)
     for page in ("/", "/staff/login", "/healthz"):
         with urllib.request.urlopen(f"{launched.url}{page}", timeout=10) as response:
             assert response.status == 200
@@ -393,7 +416,8 @@ def test_a_killed_action_server_and_rasa_are_restarted_and_the_inquiry_goes_on(l
         time.sleep(1)
     assert "What area would you like help with" in texts(status_and_body[1]["messages"])
 
-    kill_and_wait_for_the_restart(launched, ("run", "--model"), rasa_port, sender, "Hip")
+    kill_and_wait_for_the_restart(launched, ("run", "--model"), rasa_port, sender, "Hip",
+                                  while_down=a_visitor_in_the_browser_is_told_to_call)
     deadline = time.monotonic() + 60
     while (status_and_body := send(launched, sender, "Hip"))[0] != 200:
         assert time.monotonic() < deadline, status_and_body
