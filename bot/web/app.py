@@ -14,17 +14,15 @@ from aiohttp import web, web_response
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
-from bot.db import make_engine, make_session_factory, upgrade_database
+from bot.db import ENGINE, SESSION_FACTORY, make_engine, make_session_factory, upgrade_database
+from bot.leads.links import STAFF_PREFIX
 from bot.notify.outbox import OutboxWorker
 from bot.secrets import rasa_api_token
-from bot.settings import Settings
-from bot.staff.web import setup_staff
+from bot.settings import SETTINGS, Settings
+from bot.staff.app import make_staff_app
 from bot.web.content import load_articles
 from bot.web.chat import ChatSigners
-from bot.web.keys import (
-    ARTICLES, CHAT_SIGNERS, CHAT_THROTTLE, ENGINE, HTTP_CLIENT, OUTBOX_WORKER, RASA_API_TOKEN, SESSION_FACTORY,
-    SESSION_RENEWAL, SETTINGS,
-)
+from bot.web.keys import ARTICLES, CHAT_SIGNERS, CHAT_THROTTLE, HTTP_CLIENT, OUTBOX_WORKER, RASA_API_TOKEN, SESSION_RENEWAL
 from bot.web.routes import setup_routes
 from bot.web.sessions import SessionRenewal
 from bot.web.throttle import ChatThrottle
@@ -122,10 +120,9 @@ def create_app(settings: Settings) -> web.Application:
     app[CHAT_THROTTLE] = ChatThrottle.for_settings(settings)
     app[SESSION_RENEWAL] = SessionRenewal(settings.rasa_session_turns, app[RASA_API_TOKEN])
     app.cleanup_ctx.extend([database, outbox_worker, http_client])
-    # A ChoiceLoader, so the staff pages can add their own templates folder to it.
     env = aiohttp_jinja2.setup(
         app,
-        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(TEMPLATES_DIR)]),
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -134,7 +131,7 @@ def create_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(set_security_headers)
     app.on_response_prepare.append(cache_versioned_static_files)
     setup_routes(app)
-    setup_staff(app, settings)
+    app.add_subapp(STAFF_PREFIX, make_staff_app(settings))
     return app
 
 
