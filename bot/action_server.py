@@ -49,11 +49,17 @@ def create_action_server(token: str) -> Sanic:
 def main(port: int) -> int:
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Sanic starts its workers as new processes, each building the app again from the loader.
     loader = AppLoader(factory=partial(create_action_server, action_server_token(settings)))
     app = loader.load()
     host = os.environ.get("SANIC_HOST", "0.0.0.0")
+    workers = utils.number_of_sanic_workers()
     log.info("Action server listening on %s:%s", host, port)
-    app.prepare(host=host, port=port, workers=utils.number_of_sanic_workers(), access_log=False)
-    Sanic.serve(primary=app, app_loader=loader)
+    if workers == 1:
+        # This process serves: killed, it leaves no worker behind on the port for its restart.
+        app.prepare(host=host, port=port, single_process=True, access_log=False)
+        Sanic.serve_single(primary=app)
+    else:
+        # Sanic starts its workers as new processes, each building the app again from the loader.
+        app.prepare(host=host, port=port, workers=workers, access_log=False)
+        Sanic.serve(primary=app, app_loader=loader)
     return 0
