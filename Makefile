@@ -6,6 +6,9 @@ RASA_VENV := .venv-rasa
 APP_VENV := .venv
 RASA := $(RASA_VENV)/bin/rasa
 APP_PY := $(APP_VENV)/bin/python
+# Rasa 3.6 runs on Python 3.10 only; our code on a Python with security support (the first found).
+RASA_PYTHON := 3.10
+APP_PYTHON := 3.13 3.12
 SPACY_MODEL := build/spacy-en
 MODEL := models/clinic.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null | sort) $(wildcard nlp/*.py)
@@ -35,10 +38,10 @@ train: $(MODEL)
 system-packages:
 	@scripts/install-system-packages
 
-$(RASA_VENV)/.installed: requirements-rasa.txt scripts/find-python310
+$(RASA_VENV)/.installed: requirements-rasa.txt scripts/find-python
 	@echo "==> Installing the Rasa environment ($(RASA_VENV)/; a few minutes on a new machine)"
 	@mkdir -p build
-	@test -x $(RASA_VENV)/bin/python || "$$(scripts/find-python310)" -m venv $(RASA_VENV)
+	@test -x $(RASA_VENV)/bin/python || "$$(scripts/find-python $(RASA_PYTHON))" -m venv $(RASA_VENV)
 	@$(RASA_VENV)/bin/pip install -q --upgrade pip wheel >>$(SETUP_LOG) 2>&1 || { tail -n 30 $(SETUP_LOG); exit 1; }
 	@$(RASA_VENV)/bin/pip install -q -r requirements-rasa.txt >>$(SETUP_LOG) 2>&1 || { tail -n 30 $(SETUP_LOG); exit 1; }
 	@# TensorFlow 2.12 requires JAX only for converting JAX models to TFLite, which Rasa never does, yet
@@ -46,10 +49,12 @@ $(RASA_VENV)/.installed: requirements-rasa.txt scripts/find-python310
 	@$(RASA_VENV)/bin/pip uninstall -q -y jax jaxlib >>$(SETUP_LOG) 2>&1 || { tail -n 30 $(SETUP_LOG); exit 1; }
 	@touch $@
 
-$(APP_VENV)/.installed: pyproject.toml scripts/find-python310
+$(APP_VENV)/.installed: pyproject.toml scripts/find-python
 	@echo "==> Installing the application environment ($(APP_VENV)/)"
 	@mkdir -p build
-	@test -x $(APP_VENV)/bin/python || "$$(scripts/find-python310)" -m venv $(APP_VENV)
+	@# An environment left from an older Python is made anew.
+	@$(APP_PY) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 12))' 2>/dev/null || rm -rf $(APP_VENV)
+	@test -x $(APP_PY) || "$$(scripts/find-python $(APP_PYTHON))" -m venv $(APP_VENV)
 	@$(APP_VENV)/bin/pip install -q --upgrade pip >>$(SETUP_LOG) 2>&1 || { tail -n 30 $(SETUP_LOG); exit 1; }
 	@$(APP_VENV)/bin/pip install -q -e '.[test]' >>$(SETUP_LOG) 2>&1 || { tail -n 30 $(SETUP_LOG); exit 1; }
 	@touch $@

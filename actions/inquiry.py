@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot import inquiry, services
+from bot.next_steps import next_steps_message
 from bot.leads.store import NewLead
 
 log = logging.getLogger(__name__)
@@ -297,7 +298,7 @@ class ActionSubmitInquiry(Action):
             return _cleared_form()
         log.info("Inquiry saved as lead #%s", lead_id)
         dispatcher.utter_message(
-            text=inquiry.next_steps_message(services.settings(), inquiry.first_name(new_lead.name))
+            text=next_steps_message(services.settings(), inquiry.first_name(new_lead.name))
         )
         return _cleared_form()
 

@@ -38,7 +38,8 @@ from sqlalchemy import func, select
 from bench.load import GOODBYES, GREETINGS, QUESTIONS, percentile
 from bench.procs import BenchError, free_port, log_tail, tree_rss_bytes
 from bot.db import make_engine
-from bot.leads.models import Lead, OutboxMessage
+from bot.leads.models import Lead
+from bot.notify.models import OutboxMessage
 from bot.settings import PROJECT_ROOT, Settings
 
 # (fraction of the run, fault): what fails when.

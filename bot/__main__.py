@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args, rest = parser.parse_known_args(argv[:1])
     rest = argv[1:]
+    # Each command imports only what it runs: the action server's workers need no web app,
+    # and the web app no rasa_sdk.
     if args.command == "staff":
         from bot.staff.cli import main as staff_main
 

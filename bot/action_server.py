@@ -10,11 +10,14 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+from functools import partial
 
 from rasa_sdk import utils
 from rasa_sdk.endpoint import create_app
+from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic, response
 from sanic.request import Request
+from sanic.worker.loader import AppLoader
 
 from bot.secrets import action_server_token
 from bot.settings import Settings
@@ -25,8 +28,11 @@ OPEN_PATHS = frozenset({"/health"})
 
 
 def create_action_server(token: str) -> Sanic:
+    """rasa_sdk's server for the `actions` package, refusing calls without `token` (403)."""
+    executor = ActionExecutor()
+    executor.register_package("actions")
     # No CORS: browsers have no business here.
-    app = create_app("actions", cors_origins=None)
+    app = create_app(executor, cors_origins=None)
 
     @app.middleware("request")
     async def only_rasa(request: Request):
@@ -43,8 +49,17 @@ def create_action_server(token: str) -> Sanic:
 def main(port: int) -> int:
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_action_server(action_server_token(settings))
+    loader = AppLoader(factory=partial(create_action_server, action_server_token(settings)))
+    app = loader.load()
     host = os.environ.get("SANIC_HOST", "0.0.0.0")
+    workers = utils.number_of_sanic_workers()
     log.info("Action server listening on %s:%s", host, port)
-    app.run(host, port, workers=utils.number_of_sanic_workers(), access_log=False)
+    if workers == 1:
+        # This process serves: killed, it leaves no worker behind on the port for its restart.
+        app.prepare(host=host, port=port, single_process=True, access_log=False)
+        Sanic.serve_single(primary=app)
+    else:
+        # Sanic starts its workers as new processes, each building the app again from the loader.
+        app.prepare(host=host, port=port, workers=workers, access_log=False)
+        Sanic.serve(primary=app, app_loader=loader)
     return 0

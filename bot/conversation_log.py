@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text, func, inspect, select, update
+from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text, delete, func, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 # The action that opens an inquiry: where a withdrawn inquiry's details begin.
@@ -45,6 +45,14 @@ def load_event(data: str | None) -> dict:
     except ValueError:
         return {}
     return loaded if isinstance(loaded, dict) else {}
+
+
+def delete_conversation(db: Session, conversation_id: str | None) -> int:
+    """Remove every event of one conversation; the number of rows removed."""
+    if not conversation_id or not events_table_exists(db):
+        return 0
+    result = db.execute(delete(rasa_events).where(rasa_events.c.sender_id == conversation_id))
+    return result.rowcount or 0
 
 
 # Slots that hold what a visitor told the inquiry about themselves.

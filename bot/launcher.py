@@ -6,9 +6,11 @@ import logging
 import sys
 from urllib.parse import urlsplit
 
-from bot.db import make_engine, upgrade_database
+from bot.db import make_engine, make_session_factory, upgrade_database
 from bot.settings import Settings
 from bot.stack import RasaStack, StackError
+from bot.staff.accounts import ensure_initial_admin
+from bot.web.app import serve
 
 
 def _step(message: str) -> None:
@@ -16,9 +18,6 @@ def _step(message: str) -> None:
 
 
 def _prepare_database(settings: Settings) -> None:
-    from bot.staff.accounts import ensure_initial_admin
-    from bot.db import make_session_factory
-
     engine = make_engine(settings)
     try:
         upgrade_database(engine)
@@ -34,8 +33,6 @@ def _prepare_database(settings: Settings) -> None:
 
 
 def main() -> int:
-    from bot.web.app import serve
-
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Each migration step is news to developers, not to whoever starts the assistant.

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import os
-import hashlib
 import secrets
 from pathlib import Path
 
@@ -16,8 +17,9 @@ log = logging.getLogger(__name__)
 
 ACTION_SERVER_KEY_FILE = "action-server.key"
 RASA_API_KEY_FILE = "rasa-api.key"
-# Shared with the staff session cookies (bot.staff.web), which made it first.
+# Shared with the staff session cookies (`session_fernet`), which made it first.
 SESSION_KEY_FILE = "session.key"
+MIN_SESSION_SECRET = 32
 
 
 def key_file(path: Path, make: "callable[[], bytes]") -> bytes:
@@ -47,6 +49,25 @@ def rasa_api_token(settings: Settings) -> str:
     if settings.rasa_api_token:
         return settings.rasa_api_token
     return key_file(settings.data_dir / RASA_API_KEY_FILE, lambda: secrets.token_urlsafe(32).encode()).decode()
+
+
+def session_fernet(settings: Settings) -> Fernet:
+    """The key of the staff session cookies: from SESSION_SECRET, else a key file made once.
+
+    Raises ValueError for a SESSION_SECRET under MIN_SESSION_SECRET characters, or a key file
+    that holds no key.
+    """
+    if settings.session_secret:
+        if len(settings.session_secret) < MIN_SESSION_SECRET:
+            raise ValueError(f"SESSION_SECRET must be at least {MIN_SESSION_SECRET} characters long")
+        digest = hashlib.sha256(settings.session_secret.encode("utf-8")).digest()
+        return Fernet(base64.urlsafe_b64encode(digest))
+    path = settings.data_dir / SESSION_KEY_FILE
+    key = key_file(path, Fernet.generate_key)
+    try:
+        return Fernet(key)
+    except ValueError:
+        raise ValueError(f"{path} does not hold a valid session key; delete it to make a new one") from None
 
 
 def signing_key(settings: Settings) -> bytes:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
+from aiohttp import web
 from limits import parse
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -305,3 +306,7 @@ class Settings:
             ),
             log_level=(env.get("LOG_LEVEL", "").strip() or cls.log_level).upper(),
         )
+
+
+# The web app's settings, for its handlers and its sub-apps (`request.config_dict[SETTINGS]`).
+SETTINGS = web.AppKey("settings", Settings)

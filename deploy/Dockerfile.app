@@ -1,7 +1,7 @@
 # The application image: the web app (`python -m bot serve`) and the action server
 # (`python -m bot actions`) run from it with different commands.
 # Build from the repository root:  docker build -f deploy/Dockerfile.app -t clinic-app .
-FROM python:3.10-slim
+FROM python:3.13-slim
 
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \

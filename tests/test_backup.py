@@ -15,9 +15,11 @@ from bot.db import make_engine, make_session_factory, upgrade_database
 from bot.leads.models import Lead
 from bot.leads.store import LeadStore
 from bot.settings import Settings
-from bot.staff import audit, inbox
+from bot import audit
+from bot.audit import AuditAction
+from bot.leads import workflow
 from bot.staff.accounts import create_account
-from bot.staff.models import AuditAction, StaffAccount
+from bot.staff.models import StaffAccount
 from tests.leads.factories import a_new_lead
 from tests.staff import rasa_events
 
@@ -46,7 +48,7 @@ def assistant(database_url, tmp_path, monkeypatch):
         admin = create_account(db, "admin@clinic.example", "lantern orbit cello 42", is_admin=True)
         create_account(db, "frontdesk@clinic.example", "another long passphrase 7")
         db.flush()
-        inbox.add_note(db, first, "Called back, booked Tuesday", actor=admin, now=NOW)
+        workflow.add_note(db, first, "Called back, booked Tuesday", actor=admin, now=NOW)
         audit.record(db, admin, AuditAction.signed_in, now=NOW)
         db.commit()
     rasa_events.create_events_table(engine)

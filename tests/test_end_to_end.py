@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session
 
 from bot.conversation_log import rasa_events
 from bot.db import make_engine, make_session_factory
-from bot.leads.models import Lead, OutboxMessage
+from bot.leads.models import Lead
+from bot.notify.models import OutboxMessage
 from bot.settings import PROJECT_ROOT, Settings
 from bot.stack import DEFAULT_MODEL
 from bot.web.chat import ChatSigners

@@ -1,15 +1,5 @@
-"""Leads: the inquiries visitors agreed to be contacted about, and where they are stored."""
+"""Leads: the inquiries visitors agreed to be contacted about, from saving to deletion.
 
-from bot.leads.models import Lead, LeadKind, LeadStatus, OutboxChannel, OutboxMessage
-from bot.leads.store import LeadStore, LeadValidationError, NewLead
-
-__all__ = [
-    "Lead",
-    "LeadKind",
-    "LeadStatus",
-    "LeadStore",
-    "LeadValidationError",
-    "NewLead",
-    "OutboxChannel",
-    "OutboxMessage",
-]
+`store` saves a new one with its notices; `queries` finds them; `workflow` moves one through
+its statuses and adds notes; `deletion` removes one on the person's request.
+"""

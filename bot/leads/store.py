@@ -18,17 +18,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.db import utcnow
 from bot.leads.contact import normalize_email, normalize_phone
-from bot.leads.models import Lead, LeadKind, LeadStatus, OutboxChannel, OutboxMessage, utcnow
-from bot.notify import build_notice_payload
+from bot.leads.links import lead_page_url
+from bot.leads.models import Lead, LeadKind, LeadStatus
+from bot.notify.queue import queue_lead_notices
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -154,15 +156,6 @@ class LeadStore:
         self._settings = settings
         self._clock = clock
 
-    def notice_channels(self) -> list[OutboxChannel]:
-        """The channels a new lead is announced on, given the settings."""
-        channels = []
-        if self._settings.smtp_host and self._settings.mail_to:
-            channels.append(OutboxChannel.email)
-        if self._settings.webhook_url:
-            channels.append(OutboxChannel.webhook)
-        return channels
-
     def add(self, new: NewLead) -> int:
         """Save the lead and queue its notices in one transaction; return the lead number.
 
@@ -188,18 +181,14 @@ class LeadStore:
             try:
                 # The flush assigns the lead number the notices refer to.
                 session.flush()
-                payload = json.dumps(build_notice_payload(lead.id, lead.kind, now, self._settings))
-                for channel in self.notice_channels():
-                    session.add(
-                        OutboxMessage(
-                            lead_id=lead.id,
-                            channel=channel,
-                            payload=payload,
-                            attempts=0,
-                            next_attempt_at=now,
-                            created_at=now,
-                        )
-                    )
+                queue_lead_notices(
+                    session,
+                    lead_id=lead.id,
+                    kind=lead.kind,
+                    url=lead_page_url(self._settings.public_url, lead.id),
+                    created_at=now,
+                    settings=self._settings,
+                )
                 session.commit()
             except IntegrityError:
                 # Another process saved the same submission between our check and insert.
@@ -217,33 +206,3 @@ class LeadStore:
         return session.scalar(
             select(Lead.id).where(Lead.conversation_id == conversation_id, Lead.submission_key == key)
         )
-
-    def get(self, lead_id: int) -> Lead | None:
-        with self._session_factory() as session:
-            return session.get(Lead, lead_id)
-
-    def list_leads(
-        self,
-        *,
-        status: LeadStatus | str | None = None,
-        kind: LeadKind | str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> list[Lead]:
-        """Leads newest first, optionally of one status and/or kind."""
-        query = select(Lead).order_by(Lead.created_at.desc(), Lead.id.desc()).limit(limit).offset(offset)
-        if status is not None:
-            query = query.where(Lead.status == LeadStatus(status))
-        if kind is not None:
-            query = query.where(Lead.kind == LeadKind(kind))
-        with self._session_factory() as session:
-            return list(session.scalars(query))
-
-    def delete(self, lead_id: int) -> bool:
-        """Remove a lead and, through the foreign key, its queued notices; False if it was not there."""
-        with self._session_factory() as session:
-            result = session.execute(delete(Lead).where(Lead.id == lead_id))
-            session.commit()
-        if result.rowcount:
-            log.info("Lead #%s deleted", lead_id)
-        return bool(result.rowcount)

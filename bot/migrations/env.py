@@ -2,8 +2,13 @@
 
 from alembic import context
 
-import bot.leads.models  # noqa: F401  (registers the lead tables on Base.metadata)
-from bot.db import Base
+# Each import registers its tables on Base.metadata.
+import bot.audit  # noqa: F401
+import bot.leads.models  # noqa: F401
+import bot.notify.models  # noqa: F401
+import bot.staff.models  # noqa: F401
+from bot.db import Base, make_engine
+from bot.settings import Settings
 
 config = context.config
 target_metadata = Base.metadata
@@ -19,9 +24,6 @@ def include_object(obj, name, type_, reflected, compare_to):
 def run_migrations() -> None:
     engine = config.attributes.get("engine")
     if engine is None:
-        from bot.db import make_engine
-        from bot.settings import Settings
-
         engine = make_engine(Settings.from_env())
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"

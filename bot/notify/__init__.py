@@ -1,15 +1,14 @@
 """Notices that tell clinic staff a new lead is waiting: by email and by webhook.
 
 A notice carries the kind of inquiry, the lead number, a link to the staff page and
-the time it arrived; never anything the visitor said.
+the time it arrived; never anything the visitor said. `queue_lead_notices` (in
+`bot.notify.queue`) is how a new lead asks for them.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from enum import Enum
-
-from bot.settings import Settings
 
 LEAD_CREATED = "lead.created"
 
@@ -25,16 +24,12 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
-def staff_lead_url(settings: Settings, lead_id: int) -> str:
-    return f"{settings.public_url.rstrip('/')}/staff/leads/{lead_id}"
-
-
-def build_notice_payload(lead_id: int, kind: Enum | str, created_at: datetime, settings: Settings) -> dict:
-    """What every channel says about a new lead."""
+def build_notice_payload(lead_id: int, kind: Enum | str, created_at: datetime, url: str) -> dict:
+    """What every channel says about a new lead; `url` is the lead's staff page."""
     return {
         "event": LEAD_CREATED,
         "lead_id": lead_id,
         "kind": kind.value if isinstance(kind, Enum) else str(kind),
-        "url": staff_lead_url(settings, lead_id),
+        "url": url,
         "created_at": created_at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
     }

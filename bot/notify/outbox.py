@@ -22,9 +22,10 @@ from typing import Callable, Mapping, Protocol
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import sessionmaker
 
-from bot.leads.models import OutboxChannel, OutboxMessage, utcnow
+from bot.db import utcnow
 from bot.notify import DeliveryError
 from bot.notify.email import EmailSender
+from bot.notify.models import OutboxChannel, OutboxMessage
 from bot.notify.webhook import WebhookSender
 from bot.settings import Settings
 

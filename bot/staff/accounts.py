@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.leads.models import utcnow
+from bot.db import utcnow
 from bot.staff.models import StaffAccount, StaffDevice, StaffLogin
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Signing in: password checks with throttling, server-side sessions, CSRF tokens.
+"""Signing in: password checks with throttling, and server-side sessions.
 
 Throttling policy (per account, see `ThrottlePolicy`):
 
@@ -29,26 +29,24 @@ its password deletes the server row, so a copied cookie stops working too.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
-from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import and_, case, delete, func, inspect, literal, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.staff import accounts, audit
+from bot import audit
+from bot.audit import AuditAction
+from bot.staff import accounts
 from bot.staff.accounts import get_account, normalize_login, verify_password
-from bot.staff.models import AuditAction, StaffAccount, StaffDevice, StaffLogin, UnknownSignIn
+from bot.staff.models import StaffAccount, StaffDevice, StaffLogin, UnknownSignIn
 
-CSRF_FIELD = "csrf_token"
-_CSRF_SESSION_KEY = "csrf"
 # A shared front-desk browser remembers this many colleagues as trusted for sign-in.
 MAX_DEVICE_TOKENS = 8
 _TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
@@ -297,25 +295,3 @@ def resume_session(
 
 def end_session(db: Session, token: str) -> None:
     db.execute(delete(StaffLogin).where(StaffLogin.token_digest == token_digest(token)))
-
-
-def csrf_token(session: MutableMapping[str, Any]) -> str:
-    """The session's CSRF token, made on first use."""
-    token = session.get(_CSRF_SESSION_KEY)
-    if not isinstance(token, str) or not token:
-        token = secrets.token_urlsafe(32)
-        session[_CSRF_SESSION_KEY] = token
-    return token
-
-
-def rotate_csrf_token(session: MutableMapping[str, Any]) -> str:
-    """A new CSRF token, after the password changed: a token read before no longer works."""
-    session[_CSRF_SESSION_KEY] = secrets.token_urlsafe(32)
-    return session[_CSRF_SESSION_KEY]
-
-
-def csrf_matches(session: MutableMapping[str, Any], submitted: object) -> bool:
-    expected = session.get(_CSRF_SESSION_KEY)
-    if not isinstance(expected, str) or not expected or not isinstance(submitted, str):
-        return False
-    return hmac.compare_digest(expected.encode("utf-8"), submitted.encode("utf-8"))

@@ -11,8 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.db import make_engine, make_session_factory, upgrade_database
-from bot.leads.models import utcnow
+from bot.db import make_engine, make_session_factory, upgrade_database, utcnow
 from bot.settings import Settings, SettingsError
 from bot.staff import accounts
 from bot.staff.accounts import AccountError

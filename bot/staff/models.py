@@ -1,15 +1,13 @@
-"""Tables of the staff pages: accounts, signed-in sessions, trusted devices, notes, audit log."""
+"""Tables of the staff pages: accounts, signed-in sessions, trusted devices, unknown sign-ins."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base
-from bot.leads.models import UTCDateTime, utcnow
+from bot.db import Base, UTCDateTime, utcnow
 
 
 class StaffAccount(Base):
@@ -87,83 +85,3 @@ class UnknownSignIn(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
-class LeadNote(Base):
-    """A note staff wrote on a lead, or a status change (with its optional note)."""
-
-    __tablename__ = "lead_notes"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    lead_id: Mapped[int] = mapped_column(
-        ForeignKey("leads.id", ondelete="CASCADE", name="fk_lead_notes_lead"), index=True
-    )
-    author_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_accounts.id", ondelete="SET NULL", name="fk_lead_notes_author")
-    )
-    # Kept as written so the note still names its author if the account is renamed or removed.
-    author_login: Mapped[str] = mapped_column(String(320))
-    body: Mapped[str] = mapped_column(Text, default="")
-    status_from: Mapped[str | None] = mapped_column(String(20))
-    status_to: Mapped[str | None] = mapped_column(String(20))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class AuditAction(str, Enum):
-    viewed = "viewed"
-    status_changed = "status_changed"
-    note_added = "note_added"
-    exported = "exported"
-    deleted = "deleted"
-    signed_in = "signed_in"
-    sign_in_failed = "sign_in_failed"
-    account_locked = "account_locked"
-    signed_out = "signed_out"
-    password_changed = "password_changed"
-
-    def __str__(self) -> str:
-        return self.value
-
-    @property
-    def label(self) -> str:
-        return AUDIT_LABELS[self]
-
-
-AUDIT_LABELS = {
-    AuditAction.viewed: "Viewed",
-    AuditAction.status_changed: "Changed status",
-    AuditAction.note_added: "Added a note",
-    AuditAction.exported: "Exported",
-    AuditAction.deleted: "Deleted",
-    AuditAction.signed_in: "Signed in",
-    AuditAction.sign_in_failed: "Failed sign-in",
-    AuditAction.account_locked: "Sign-in locked",
-    AuditAction.signed_out: "Signed out",
-    AuditAction.password_changed: "Changed password",
-}
-
-
-class AuditEntry(Base):
-    """Who did what to which lead, and when. Never holds what a visitor said.
-
-    `lead_id` is a plain number, not a foreign key: the entry outlives a deleted lead.
-    """
-
-    __tablename__ = "staff_audit"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_accounts.id", ondelete="SET NULL", name="fk_staff_audit_actor")
-    )
-    actor_login: Mapped[str] = mapped_column(String(320))
-    action: Mapped[str] = mapped_column(String(32))
-    lead_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    detail: Mapped[str] = mapped_column(String(500), default="")
-
-    @property
-    def action_label(self) -> str:
-        try:
-            return AuditAction(self.action).label
-        except ValueError:
-            return self.action

@@ -1,5 +1,5 @@
-"""Conversations as Rasa stored them (`bot.conversation_log`): a lead's transcript, and
-questions the assistant left unanswered."""
+"""Conversations as Rasa stored them (`bot.conversation_log`), as staff read them: a lead's
+transcript, and questions the assistant left unanswered."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.conversation_log import SESSION_START_MESSAGE, events_table_exists, load_event as _load, rasa_events
+from bot.conversation_log import SESSION_START_MESSAGE, events_table_exists, load_event, rasa_events
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def turns_from_rows(rows: Iterable) -> list[Turn]:
     turns: list[Turn] = []
     last_buttons: tuple[Button, ...] = ()
     for row in rows:
-        event = _load(row.data)
+        event = load_event(row.data)
         at = _event_time(row.timestamp)
         if row.type_name == "user":
             text = str(event.get("text") or "")
@@ -95,14 +95,6 @@ def transcript(db: Session, conversation_id: str | None) -> Transcript:
         .order_by(rasa_events.c.id)
     )
     return Transcript(available=True, turns=turns_from_rows(rows))
-
-
-def delete_conversation(db: Session, conversation_id: str | None) -> int:
-    """Remove every event of one conversation; the number of rows removed."""
-    if not conversation_id or not events_table_exists(db):
-        return 0
-    result = db.execute(delete(rasa_events).where(rasa_events.c.sender_id == conversation_id))
-    return result.rowcount or 0
 
 
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
@@ -174,7 +166,7 @@ def unanswered_questions(db: Session, *, since: datetime | None = None) -> list[
         query = query.where(message.c.timestamp >= since.timestamp())
     groups: dict[str, UnansweredQuestion] = {}
     for row in db.execute(query.order_by(message.c.timestamp.desc(), message.c.id.desc())):
-        text = " ".join(str(_load(row.data).get("text") or "").split())
+        text = " ".join(str(load_event(row.data).get("text") or "").split())
         if not text or text.startswith("/"):
             continue
         key = text.casefold()

@@ -14,18 +14,19 @@ from aiohttp import web, web_response
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
-from bot.db import make_engine, make_session_factory, upgrade_database
+from bot.db import ENGINE, SESSION_FACTORY, make_engine, make_session_factory, upgrade_database
+from bot.leads.links import STAFF_PREFIX
 from bot.notify.outbox import OutboxWorker
 from bot.secrets import rasa_api_token
-from bot.settings import Settings
-from bot.staff.web import setup_staff
+from bot.settings import SETTINGS, Settings
+from bot.staff.app import make_staff_app
 from bot.web.article_links import ArticleLinks
 from bot.web.content import load_articles
 from bot.web.chat import ChatSigners
 from bot.web.cors import cross_origin
 from bot.web.keys import (
-    ARTICLE_LINKS, ARTICLES, CHAT_SIGNERS, CHAT_THROTTLE, ENGINE, HTTP_CLIENT, OUTBOX_WORKER, RASA_API_TOKEN,
-    SESSION_FACTORY, SESSION_RENEWAL, SETTINGS, WIDGET,
+    ARTICLE_LINKS, ARTICLES, CHAT_SIGNERS, CHAT_THROTTLE, HTTP_CLIENT, OUTBOX_WORKER, RASA_API_TOKEN, SESSION_RENEWAL,
+    WIDGET,
 )
 from bot.web.routes import setup_routes
 from bot.web.sessions import SessionRenewal
@@ -126,10 +127,9 @@ def create_app(settings: Settings) -> web.Application:
     app[CHAT_THROTTLE] = ChatThrottle.for_settings(settings)
     app[SESSION_RENEWAL] = SessionRenewal(settings.rasa_session_turns, app[RASA_API_TOKEN])
     app.cleanup_ctx.extend([database, outbox_worker, http_client])
-    # A ChoiceLoader, so the staff pages can add their own templates folder to it.
     env = aiohttp_jinja2.setup(
         app,
-        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(TEMPLATES_DIR)]),
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -142,7 +142,7 @@ def create_app(settings: Settings) -> web.Application:
     app[ARTICLE_LINKS] = ArticleLinks.for_article(
         app[ARTICLES][0], str(app.router["index"].url_for()), settings.article_url
     )
-    setup_staff(app, settings)
+    app.add_subapp(STAFF_PREFIX, make_staff_app(settings))
     return app
 
 

@@ -147,12 +147,32 @@ class ChatRequest:
     is_button: bool
 
 
+# JSON nested deeper than this is refused as not JSON, as Python 3.10's parser did; newer
+# parsers go deeper. No widget sends more than one level.
+MAX_JSON_DEPTH = 1000
+
+
+def _nested_deeper_than(value: object, limit: int) -> bool:
+    level = [value]
+    for _ in range(limit):
+        level = [
+            child
+            for item in level
+            for child in (item.values() if isinstance(item, dict) else item if isinstance(item, list) else ())
+        ]
+        if not level:
+            return False
+    return True
+
+
 def parse_chat_request(body: bytes) -> ChatRequest:
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError, RecursionError):
         # RecursionError: JSON nested thousands deep, which no widget sends.
         raise ChatRequestError("The request body must be JSON.") from None
+    if _nested_deeper_than(data, MAX_JSON_DEPTH):
+        raise ChatRequestError("The request body must be JSON.")
     if not isinstance(data, dict):
         raise ChatRequestError('The request body must be a JSON object with "message" (or "payload").')
     sender_id = data.get("sender_id")

@@ -14,8 +14,9 @@ from aiohttp import web
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import sessionmaker
 
-from bot.leads.models import OutboxMessage, utcnow
-from bot.web.keys import HTTP_CLIENT, RASA_API_TOKEN, SESSION_FACTORY, SETTINGS
+from bot.db import SESSION_FACTORY, utcnow
+from bot.notify.models import OutboxMessage
+from bot.web.keys import HTTP_CLIENT, RASA_API_TOKEN, SETTINGS
 
 CHECK_TIMEOUT_SECONDS = 3.0
 # A notice this old has missed several retries: staff are not hearing of new leads.

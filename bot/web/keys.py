@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
 
 from bot.notify.outbox import OutboxWorker
-from bot.settings import Settings
+# The staff pages share the settings' key and the database's, so those live beside what they hold
+# (`bot.settings`, `bot.db`); the settings' is named here too for the web app's own modules.
+from bot.settings import SETTINGS  # noqa: F401
 from bot.web.content import Article
 
-SETTINGS = web.AppKey("settings", Settings)
 # Signs the conversation ids and button payloads the relay hands the widget (bot.web.chat).
 CHAT_SIGNERS = web.AppKey("chat_signers", object)
 # Rate limits and the bounded queue in front of Rasa (bot.web.throttle).
@@ -28,8 +27,5 @@ RASA_API_TOKEN = web.AppKey("rasa_api_token", str)
 HTTP_CLIENT = web.AppKey("http_client", aiohttp.ClientSession)
 # The clinic's articles, the first one being the page at "/".
 ARTICLES = web.AppKey("articles", list[Article])
-# The application database: one engine per process, a session per unit of work.
-ENGINE = web.AppKey("engine", Engine)
-SESSION_FACTORY = web.AppKey("session_factory", sessionmaker)
 # Sends the notices of new leads to staff, with retries.
 OUTBOX_WORKER = web.AppKey("outbox_worker", OutboxWorker)

@@ -11,7 +11,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import sessionmaker
 
 from bot.db import make_engine, make_session_factory, upgrade_database
-from bot.leads.models import Lead, LeadKind, OutboxMessage
+from bot.leads.models import Lead, LeadKind
+from bot.leads.queries import get_lead
+from bot.notify.models import OutboxMessage
 from bot.leads.store import NewLead
 from bot.settings import Settings
 
@@ -93,3 +95,9 @@ def outbox_rows(session_factory: sessionmaker, lead_id: int | None = None) -> li
         query = query.where(OutboxMessage.lead_id == lead_id)
     with session_factory() as session:
         return list(session.scalars(query))
+
+
+def read_lead(session_factory: sessionmaker, lead_id: int) -> Lead | None:
+    """The lead as the staff pages read it, in a session of its own."""
+    with session_factory() as session:
+        return get_lead(session, lead_id)

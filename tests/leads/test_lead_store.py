@@ -6,22 +6,27 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.exc import StatementError
 
-from bot.leads.models import Lead, LeadKind, LeadStatus, OutboxChannel, OutboxMessage
+from bot.leads.deletion import delete_lead
+from bot.leads.models import Lead, LeadKind, LeadStatus
+from bot.leads.queries import LeadFilters, find_leads
 from bot.leads.store import LeadStore, LeadValidationError
+from bot.notify.models import OutboxChannel, OutboxMessage
+from bot.staff.accounts import create_account
 from tests.leads.factories import (
     PERSONAL_FRAGMENTS,
     a_new_lead,
     count_leads,
     count_rows,
     outbox_rows,
+    read_lead,
 )
 
 
-def test_a_saved_lead_reads_back_normalised_and_timezone_aware(store, clock):
+def test_a_saved_lead_reads_back_normalised_and_timezone_aware(store, session_factory, clock):
     consented = datetime(2024, 5, 2, 10, 3, tzinfo=ZoneInfo("America/New_York"))
     lead_id = store.add(a_new_lead(consented_at=consented, insurance="  Anthem  "))
 
-    lead = store.get(lead_id)
+    lead = read_lead(session_factory, lead_id)
     assert lead.id == lead_id
     assert lead.kind is LeadKind.appointment
     assert lead.status is LeadStatus.new
@@ -46,9 +51,9 @@ def test_lead_numbers_count_up(store):
     assert second > first
 
 
-def test_email_only_and_phone_only_leads_are_fine(store):
-    by_email = store.get(store.add(a_new_lead(phone=None, conversation_id="e")))
-    by_phone = store.get(store.add(a_new_lead(email="  ", conversation_id="p")))
+def test_email_only_and_phone_only_leads_are_fine(store, session_factory):
+    by_email = read_lead(session_factory, store.add(a_new_lead(phone=None, conversation_id="e")))
+    by_phone = read_lead(session_factory, store.add(a_new_lead(email="  ", conversation_id="p")))
     assert (by_email.phone, by_email.email) == (None, "Maria.Lopez@example.com")
     assert (by_phone.phone, by_phone.email) == ("+18045550188", None)
 
@@ -64,7 +69,7 @@ def test_a_new_lead_queues_one_notice_per_configured_channel(store, session_fact
             "lead_id": lead_id,
             "kind": "appointment",
             "url": f"https://clinic.example/staff/leads/{lead_id}",
-            "created_at": store.get(lead_id).created_at.isoformat().replace("+00:00", "Z"),
+            "created_at": read_lead(session_factory, lead_id).created_at.isoformat().replace("+00:00", "Z"),
         }
         for fragment in PERSONAL_FRAGMENTS:
             assert fragment.lower() not in row.payload.lower()
@@ -73,7 +78,7 @@ def test_a_new_lead_queues_one_notice_per_configured_channel(store, session_fact
 def test_without_notice_settings_no_notice_is_queued(session_factory, settings, clock):
     bare = LeadStore(session_factory, settings.with_overrides(smtp_host="", webhook_url=""), clock=clock)
     lead_id = bare.add(a_new_lead())
-    assert bare.get(lead_id) is not None
+    assert read_lead(session_factory, lead_id) is not None
     assert outbox_rows(session_factory) == []
 
 
@@ -175,44 +180,53 @@ def test_lead_and_notices_are_saved_together_or_not_at_all(store, session_factor
     def broken_payload(*args, **kwargs):
         raise RuntimeError("notice could not be built")
 
-    monkeypatch.setattr("bot.leads.store.build_notice_payload", broken_payload)
+    monkeypatch.setattr("bot.leads.store.queue_lead_notices", broken_payload)
     with pytest.raises(RuntimeError):
         store.add(a_new_lead())
     assert count_leads(session_factory) == 0
     assert count_rows(session_factory, OutboxMessage) == 0
 
 
-def test_list_leads_is_newest_first_and_filters(store, clock):
+def test_leads_are_found_newest_first_and_filtered(store, session_factory, clock):
     ids = []
     for number, kind in enumerate([LeadKind.cost, LeadKind.appointment, LeadKind.cost]):
         ids.append(store.add(a_new_lead(kind=kind, conversation_id=f"c{number}")))
         clock.advance(60)
 
-    assert [lead.id for lead in store.list_leads()] == list(reversed(ids))
-    assert [lead.id for lead in store.list_leads(kind="cost")] == [ids[2], ids[0]]
-    assert [lead.id for lead in store.list_leads(status=LeadStatus.new, limit=1)] == [ids[2]]
-    assert store.list_leads(status="closed") == []
+    def found(size: int = 50, **filters) -> list[int]:
+        with session_factory() as session:
+            page = find_leads(session, LeadFilters(**filters), page=1, clinic_tz=timezone.utc, size=size)
+        return [lead.id for lead in page.items]
+
+    assert found() == list(reversed(ids))
+    assert found(kind=LeadKind.cost) == [ids[2], ids[0]]
+    assert found(status=LeadStatus.new, size=1) == [ids[2]]
+    assert found(status=LeadStatus.closed) == []
 
 
-def test_deleting_a_lead_removes_its_notices(store, session_factory):
+def test_deleting_a_lead_removes_its_notices(store, session_factory, clock):
     kept = store.add(a_new_lead(conversation_id="kept"))
     removed = store.add(a_new_lead(conversation_id="removed"))
 
-    assert store.delete(removed) is True
-    assert store.get(removed) is None
+    with session_factory() as session:
+        staff = create_account(session, "frontdesk@clinic.example", "lantern orbit cello 42")
+        assert delete_lead(session, removed, actor=staff, now=clock()) is not None
+        session.commit()
+    assert read_lead(session_factory, removed) is None
     assert {row.lead_id for row in outbox_rows(session_factory)} == {kept}
-    assert store.delete(removed) is False
+    with session_factory() as session:
+        assert delete_lead(session, removed, actor=staff, now=clock()) is None
 
 
 def test_status_changes_stamp_updated_at(store, session_factory, clock):
     lead_id = store.add(a_new_lead())
-    created = store.get(lead_id).created_at
+    created = read_lead(session_factory, lead_id).created_at
     clock.advance(3600)
     with session_factory() as session:
         lead = session.get(Lead, lead_id)
         lead.status = LeadStatus.contacted
         session.commit()
-    lead = store.get(lead_id)
+    lead = read_lead(session_factory, lead_id)
     assert lead.status is LeadStatus.contacted
     assert lead.created_at == created
     assert lead.updated_at > created
@@ -235,6 +249,6 @@ def test_naive_timestamps_are_refused_rather_than_guessed(session_factory):
             session.commit()
 
 
-def test_the_lead_repr_carries_no_personal_details(store):
-    lead = store.get(store.add(a_new_lead()))
+def test_the_lead_repr_carries_no_personal_details(store, session_factory):
+    lead = read_lead(session_factory, store.add(a_new_lead()))
     assert "Maria" not in repr(lead) and "0188" not in repr(lead)

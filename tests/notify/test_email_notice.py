@@ -3,6 +3,7 @@ from datetime import datetime, timezone
 from sqlalchemy import create_engine, select
 
 from bot.leads.models import Lead, LeadKind
+from bot.leads.links import lead_page_url
 from bot.notify import build_notice_payload
 from bot.notify.email import EmailSender, build_notice_email
 from bot.settings import Settings
@@ -19,7 +20,7 @@ NOTICE_SETTINGS = Settings(
 def test_the_notice_names_the_kind_the_number_and_the_staff_link():
     settings = NOTICE_SETTINGS
     created = datetime(2024, 5, 2, 18, 30, tzinfo=timezone.utc)
-    message = build_notice_email(build_notice_payload(12, LeadKind.appointment, created, settings), settings)
+    message = build_notice_email(build_notice_payload(12, LeadKind.appointment, created, lead_page_url(settings.public_url, 12)), settings)
 
     assert message["Subject"] == "New appointment inquiry #12"
     assert message["From"] == "assistant@clinic.example"
@@ -36,7 +37,7 @@ def test_each_kind_has_its_own_subject():
     settings = NOTICE_SETTINGS
     created = datetime(2024, 5, 2, 18, 30, tzinfo=timezone.utc)
     subjects = {
-        kind: build_notice_email(build_notice_payload(3, kind, created, settings), settings)["Subject"]
+        kind: build_notice_email(build_notice_payload(3, kind, created, lead_page_url(settings.public_url, 3)), settings)["Subject"]
         for kind in LeadKind
     }
     assert subjects == {

@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 from bot.db import make_engine, make_session_factory
 from bot.notify.email import EmailSender
 from bot.notify.outbox import RetryPolicy
-from tests.leads.factories import PERSONAL_FRAGMENTS, a_new_lead, outbox_rows
+from tests.leads.factories import PERSONAL_FRAGMENTS, a_new_lead, outbox_rows, read_lead
 
 # Far longer than any test: the waits below only guard against a hang, they time nothing.
 HANG_GUARD_SECONDS = 30
@@ -87,7 +87,7 @@ async def test_smtp_down_keeps_the_lead_and_delivers_once_it_is_back_even_after_
         assert outbox_rows(session_factory, lead_id)[0].attempts == attempt
         clock.move_to(row.next_attempt_at)
 
-    assert store.get(lead_id).name == "Maria Lopez"
+    assert read_lead(session_factory, lead_id).name == "Maria Lopez"
 
     smtp_server.start()  # same port, as a mail server coming back
     restarted = make_worker()
@@ -145,7 +145,7 @@ async def test_a_permanent_refusal_is_retried_less_often_and_the_lead_is_kept(
     assert "550" in row.last_error
     assert 300 <= waits[0] <= 600  # ten minutes at most, against half a minute for an outage
     assert all(3 * 3600 <= wait <= 6 * 3600 for wait in waits[-2:])
-    assert store.get(lead_id) is not None and row.sent_at is None
+    assert read_lead(session_factory, lead_id) is not None and row.sent_at is None
 
     smtp_server.accept()  # someone fixed the address
     assert await worker.deliver_due() == 1

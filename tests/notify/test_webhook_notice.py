@@ -3,7 +3,8 @@ import json
 import pytest
 from aiohttp import web
 
-from bot.leads.models import LeadKind, OutboxChannel
+from bot.leads.models import LeadKind
+from bot.notify.models import OutboxChannel
 from bot.leads.store import LeadStore
 from tests.fixtures import free_port
 from tests.leads.factories import PERSONAL_FRAGMENTS, a_new_lead, outbox_rows

@@ -12,6 +12,8 @@ from argon2 import PasswordHasher
 from bot.db import make_engine, make_session_factory, upgrade_database
 from bot.settings import Settings
 from bot.staff import accounts
+from bot.staff.keys import STAFF_CLOCK
+from bot.web.app import create_app
 from tests.staff.helpers import (
     ADMIN_EMAIL,
     STAFF_EMAIL,
@@ -75,9 +77,7 @@ def leads(database: Database, clock: FakeClock) -> Leads:
 
 @pytest.fixture
 def build_staff_app(database: Database) -> Callable[..., Any]:
-    """The web app (`create_app` adds the staff pages) on the test's database, with a clock."""
-    from bot.staff.web import STAFF_CLOCK
-    from bot.web.app import create_app
+    """The web app (`create_app` mounts the staff pages) on the test's database, with a clock."""
 
     def build(settings: Settings, clock: Callable[[], Any]):
         app = create_app(settings)

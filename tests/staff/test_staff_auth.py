@@ -20,7 +20,8 @@ from bot.staff.auth import (
     sign_in,
     start_session,
 )
-from bot.staff.models import AuditEntry, StaffAccount, UnknownSignIn
+from bot.audit import AuditEntry
+from bot.staff.models import StaffAccount, UnknownSignIn
 from tests.staff.helpers import PASSWORD, PRODUCTION_HASHER, STAFF_EMAIL, add_account
 
 POLICY = ThrottlePolicy()

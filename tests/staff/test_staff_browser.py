@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.leads.models import Lead, utcnow
-from bot.staff.models import AuditEntry
+from bot.audit import AuditEntry
+from bot.db import utcnow
+from bot.leads.models import Lead
 from tests.staff import rasa_events
 from tests.fixtures.axe import serious_violations
 from tests.staff.helpers import ADMIN_EMAIL, PASSWORD, STAFF_EMAIL, FakeClock, Leads

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.leads.models import utcnow
+from bot.db import utcnow
 from bot.staff import accounts
 from bot.staff.cli import main
 from bot.staff.models import StaffAccount, StaffLogin

@@ -1,4 +1,5 @@
-"""The inbox queries, status changes, deletion, transcripts and unanswered questions, on SQLite and PostgreSQL."""
+"""Finding leads, status changes, notes, deletion, the CSV export, transcripts and unanswered questions,
+on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,11 +11,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot.leads.models import Lead, LeadKind, LeadStatus, OutboxMessage
+from bot.audit import AuditEntry
+from bot.leads import queries, workflow
+from bot.leads.deletion import delete_lead
+from bot.leads.models import Lead, LeadKind, LeadNote, LeadStatus
+from bot.leads.queries import LeadFilters
 from bot.leads.store import LeadStore
-from bot.staff import inbox, transcripts
-from bot.staff.inbox import InboxError, LeadFilters, StatusConflict
-from bot.staff.models import AuditEntry, LeadNote, StaffAccount
+from bot.leads.workflow import LeadChangeError, StatusConflict
+from bot.notify.models import OutboxMessage
+from bot.staff import transcripts
+from bot.staff.export import leads_csv
+from bot.staff.lead_filters import parse_filters
+from bot.staff.models import StaffAccount
 from tests.staff import rasa_events
 from tests.staff.helpers import STAFF_EMAIL, Leads, add_account
 
@@ -35,7 +43,7 @@ def db_leads(any_database, clock) -> Leads:
 
 def _page(database, filters: LeadFilters = LeadFilters(), page: int = 1):
     with database.session_factory() as db:
-        return inbox.inbox_page(db, filters, page=page, clinic_tz=NEW_YORK)
+        return queries.find_leads(db, filters, page=page, clinic_tz=NEW_YORK)
 
 
 def test_newest_first_with_the_count_of_new_ones(any_database, db_leads, clock) -> None:
@@ -46,8 +54,10 @@ def test_newest_first_with_the_count_of_new_ones(any_database, db_leads, clock) 
         db.get(Lead, first).status = LeadStatus.contacted
         db.commit()
     result = _page(any_database)
-    assert [lead.id for lead in result.leads] == [second, first]
-    assert (result.total, result.new_count) == (2, 1)
+    with any_database.session_factory() as db:
+        new_count = queries.new_lead_count(db)
+    assert [lead.id for lead in result.items] == [second, first]
+    assert (result.total, new_count) == (2, 1)
 
 
 def test_filters_by_status_kind_and_clinic_dates(any_database, db_leads) -> None:
@@ -58,7 +68,7 @@ def test_filters_by_status_kind_and_clinic_dates(any_database, db_leads) -> None
     booking = db_leads.add(name="Dan Booking", kind=LeadKind.appointment, created_at=morning)
 
     def ids(**filters) -> list[int]:
-        return [lead.id for lead in _page(any_database, LeadFilters(**filters)).leads]
+        return [lead.id for lead in _page(any_database, LeadFilters(**filters)).items]
 
     assert ids(kind=LeadKind.cost) == [cost]
     assert ids(status=LeadStatus.new) == [booking, cost]
@@ -73,7 +83,7 @@ def test_search_by_name_phone_or_email(any_database, db_leads) -> None:
     sam = db_leads.add(name="Sam 100% Smith", phone=None, email="sam@example.org")
 
     def found(text: str) -> list[int]:
-        return [lead.id for lead in _page(any_database, LeadFilters(search=text)).leads]
+        return [lead.id for lead in _page(any_database, LeadFilters(search=text)).items]
 
     assert found("lopez") == [maria]
     assert found("MARIA") == [maria]
@@ -92,7 +102,7 @@ def test_digits_match_phones_only_when_the_search_is_a_phone_number(any_database
     jo = db_leads.add(name="Jo Park", phone=None, email="j231@x.com")
 
     def found(text: str) -> list[int]:
-        return [lead.id for lead in _page(any_database, LeadFilters(search=text)).leads]
+        return [lead.id for lead in _page(any_database, LeadFilters(search=text)).items]
 
     assert found("j231@x.com") == [jo]
     assert found("Maria 804") == []
@@ -107,41 +117,41 @@ def test_pages_of_50(any_database, db_leads, clock) -> None:
         db_leads.add(conversation=False)
         clock.advance(minutes=1)
     first, second = _page(any_database, page=1), _page(any_database, page=2)
-    assert (len(first.leads), len(second.leads), first.pages) == (50, 1, 2)
-    assert second.leads[0].name == "Visitor 1"
+    assert (len(first.items), len(second.items), first.pages) == (50, 1, 2)
+    assert second.items[0].name == "Visitor 1"
     assert _page(any_database, page=99).page == 2
 
 
 def test_parse_filters_explains_what_it_left_out() -> None:
-    parsed = inbox.parse_filters({"status": "lost", "kind": "cost", "from": "03/04/2025", "q": "  ann   lee "})
+    parsed = parse_filters({"status": "lost", "kind": "cost", "from": "03/04/2025", "q": "  ann   lee "})
     assert parsed.filters == LeadFilters(kind=LeadKind.cost, search="ann lee")
     assert any("no status 'lost'" in error for error in parsed.errors)
     assert any("'03/04/2025' is not a date" in error for error in parsed.errors)
-    swapped = inbox.parse_filters({"from": "2025-03-05", "to": "2025-03-01"})
+    swapped = parse_filters({"from": "2025-03-05", "to": "2025-03-01"})
     assert swapped.filters == LeadFilters() and "after the 'to' date" in swapped.errors[0]
 
 
 def test_status_moves_forward_with_notes_and_audit(any_database, db_leads, staff, clock) -> None:
     lead_id = db_leads.add()
     with any_database.session_factory() as db:
-        inbox.change_status(
+        workflow.change_status(
             db, lead_id, "contacted", expected_status="new", actor=staff, note="Left a voicemail", now=clock()
         )
         db.commit()
     with any_database.session_factory() as db:
-        with pytest.raises(InboxError, match="cannot move to 'New'"):
-            inbox.change_status(db, lead_id, "new", expected_status="contacted", actor=staff, note="", now=clock())
+        with pytest.raises(LeadChangeError, match="cannot move to 'New'"):
+            workflow.change_status(db, lead_id, "new", expected_status="contacted", actor=staff, note="", now=clock())
         with pytest.raises(StatusConflict, match="changed this lead to 'Contacted' meanwhile"):
-            inbox.change_status(db, lead_id, "scheduled", expected_status="new", actor=staff, note="", now=clock())
-        with pytest.raises(InboxError, match="Choose the new status"):
-            inbox.change_status(db, lead_id, "done", expected_status="", actor=staff, note="", now=clock())
-        with pytest.raises(InboxError, match="empty"):
-            inbox.add_note(db, lead_id, "   ", actor=staff, now=clock())
-        inbox.add_note(db, lead_id, "Prefers text messages", actor=staff, now=clock())
+            workflow.change_status(db, lead_id, "scheduled", expected_status="new", actor=staff, note="", now=clock())
+        with pytest.raises(LeadChangeError, match="Choose the new status"):
+            workflow.change_status(db, lead_id, "done", expected_status="", actor=staff, note="", now=clock())
+        with pytest.raises(LeadChangeError, match="empty"):
+            workflow.add_note(db, lead_id, "   ", actor=staff, now=clock())
+        workflow.add_note(db, lead_id, "Prefers text messages", actor=staff, now=clock())
         db.commit()
     with any_database.session_factory() as db:
         assert db.get(Lead, lead_id).status is LeadStatus.contacted
-        notes = inbox.notes_for(db, lead_id)
+        notes = queries.notes_for(db, lead_id)
         assert {(n.author_login, n.status_from, n.status_to, n.body) for n in notes} == {
             (STAFF_EMAIL, "new", "contacted", "Left a voicemail"),
             (STAFF_EMAIL, None, None, "Prefers text messages"),
@@ -182,15 +192,15 @@ def test_delete_removes_the_lead_notes_notices_and_conversation(any_database, st
     gone = leads.add(name="Maria Lopez", email="maria@example.com", area_of_concern="cracked vertebra")
     kept = leads.add(name="Other Person")
     with any_database.session_factory() as db:
-        inbox.add_note(db, gone, "Called Maria about her vertebra", actor=staff, now=clock())
-        inbox.change_status(
+        workflow.add_note(db, gone, "Called Maria about her vertebra", actor=staff, now=clock())
+        workflow.change_status(
             db, gone, "contacted", expected_status="new", actor=staff, note="Maria said yes", now=clock()
         )
         db.commit()
         assert db.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.lead_id == gone)) == 2
 
     with any_database.session_factory() as db:
-        assert inbox.delete_lead(db, gone, actor=staff, now=clock())
+        assert delete_lead(db, gone, actor=staff, now=clock())
         db.commit()
     with any_database.session_factory() as db:
         assert db.get(Lead, gone) is None
@@ -198,7 +208,7 @@ def test_delete_removes_the_lead_notes_notices_and_conversation(any_database, st
         assert db.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.lead_id == gone)) == 0
         assert db.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.lead_id == kept)) == 2
         entries = list(db.scalars(select(AuditEntry).where(AuditEntry.lead_id == gone).order_by(AuditEntry.id)))
-        assert not inbox.delete_lead(db, gone, actor=staff, now=clock())
+        assert not delete_lead(db, gone, actor=staff, now=clock())
     assert rasa_events.count_events(any_database.engine, "conversation-1") == 0
     assert rasa_events.count_events(any_database.engine, "conversation-2") > 0
     assert entries[-1].action == "deleted" and entries[-1].lead_id == gone
@@ -330,7 +340,7 @@ def test_csv_has_every_field_and_neutralises_formulas(any_database, db_leads) ->
         created_at=datetime(2025, 3, 4, 14, 5, tzinfo=timezone.utc),
     )
     with any_database.session_factory() as db:
-        text = inbox.leads_csv(inbox.filtered_leads(db, LeadFilters(), clinic_tz=NEW_YORK), clinic_tz=NEW_YORK)
+        text = leads_csv(queries.filtered_leads(db, LeadFilters(), clinic_tz=NEW_YORK), clinic_tz=NEW_YORK)
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 1
     row = rows[0]

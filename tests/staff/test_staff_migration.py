@@ -7,8 +7,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, inspect
 
+from bot.audit import AuditEntry
 from bot.db import alembic_config, upgrade_database
-from bot.staff.models import AuditEntry, LeadNote, StaffAccount, StaffDevice, StaffLogin, UnknownSignIn
+from bot.leads.models import Lead, LeadNote
+from bot.staff.models import StaffAccount, StaffDevice, StaffLogin, UnknownSignIn
 
 STAFF_MODELS = (StaffAccount, StaffLogin, StaffDevice, LeadNote, AuditEntry, UnknownSignIn)
 STAFF_TABLES = {model.__tablename__ for model in STAFF_MODELS}
@@ -20,8 +22,6 @@ def test_the_migrated_staff_tables_match_the_models(any_database) -> None:
     for model in STAFF_MODELS:
         model.__table__.to_metadata(ours)
     # Notes refer to leads: give the comparison the table they point at.
-    from bot.leads.models import Lead
-
     Lead.__table__.to_metadata(ours)
 
     def only_ours(obj, name, type_, reflected, compare_to):

@@ -15,10 +15,13 @@ from http.cookies import SimpleCookie
 import pytest
 from sqlalchemy import func, select
 
-from bot.leads.models import Lead, LeadStatus, OutboxMessage
+from bot.audit import AuditEntry
+from bot.leads.models import Lead, LeadNote, LeadStatus
+from bot.notify.models import OutboxMessage
+from bot.secrets import session_fernet
 from bot.staff import auth
 from bot.staff.accounts import ensure_initial_admin
-from bot.staff.models import AuditEntry, LeadNote, StaffAccount
+from bot.staff.models import StaffAccount
 from tests.staff import rasa_events
 from tests.staff.helpers import (
     ADMIN_EMAIL,
@@ -783,8 +786,6 @@ async def test_the_audit_log_is_for_administrators(client, leads) -> None:
 
 
 def test_the_session_key_is_made_once_and_private(staff_settings) -> None:
-    from bot.staff.web import session_fernet
-
     first = session_fernet(staff_settings)
     path = staff_settings.data_dir / "session.key"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -793,8 +794,6 @@ def test_the_session_key_is_made_once_and_private(staff_settings) -> None:
 
 
 def test_a_configured_session_secret_is_used_and_must_be_long(staff_settings) -> None:
-    from bot.staff.web import session_fernet
-
     settings = staff_settings.with_overrides(session_secret="x" * 40)
     token = session_fernet(settings).encrypt(b"same secret, same key")
     assert session_fernet(settings).decrypt(token) == b"same secret, same key"

@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.db import make_engine, make_session_factory
-from bot.leads.models import Lead, OutboxMessage
+from bot.leads.models import Lead, LeadNote
 from bot.leads.store import LeadStore
+from bot.notify.models import OutboxMessage
 from bot.settings import Settings
 from bot.staff.accounts import create_account
-from bot.staff.models import LeadNote
 from bot.web.app import create_app
 from tests.leads.factories import a_new_lead
 from tests.staff.helpers import PASSWORD, STAFF_EMAIL, csrf_from

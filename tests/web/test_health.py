@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text, update
 
-from bot.leads.models import OutboxMessage, utcnow
+from bot.db import SESSION_FACTORY, utcnow
+from bot.notify.models import OutboxMessage
 from bot.leads.store import LeadStore
-from bot.web.keys import SESSION_FACTORY, SETTINGS
+from bot.web.keys import SETTINGS
 from tests.leads.factories import a_new_lead
 from tests.web.stand_ins import closed_url
 

@@ -1,0 +1,1 @@
+"""The staff pages' handlers, grouped by page: signing in, the leads, the reports."""
