@@ -18,9 +18,10 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.conversation_log import latest_responses
+from bot.db import SESSION_FACTORY
 from bot.web.content import Article, Section
 from bot.web.cors import is_own_origin
-from bot.web.keys import ARTICLE_LINKS, SESSION_FACTORY, SETTINGS
+from bot.web.keys import ARTICLE_LINKS, SETTINGS
 
 log = logging.getLogger(__name__)
 

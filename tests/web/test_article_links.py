@@ -7,7 +7,7 @@ import yaml
 from bot.settings import PROJECT_ROOT, Settings
 from bot.web.article_links import FAQ_SECTIONS, ArticleLinks
 from bot.web.content import load_articles
-from bot.web.keys import ENGINE
+from bot.db import ENGINE
 from tests.staff import rasa_events
 from tests.web.stand_ins import DEXA_ANSWER
 
