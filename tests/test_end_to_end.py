@@ -444,6 +444,36 @@ def test_a_killed_action_server_and_rasa_are_restarted_and_the_inquiry_goes_on(l
     assert re.search(r"WARNING bot\.stack: Rasa stopped unexpectedly \(exit code -9\); restarting", output)
 
 
+def test_an_inquiry_sent_while_the_action_server_is_down_is_stored_once_when_sent_again(
+        launched, session_smtp_server):
+    sender = uuid.uuid4().hex
+    talk(launched, sender, [
+        ("I want to book an appointment", "What name should our staff use"),
+        ("Dana Brown", "phone number or email"),
+        ("dana@example.com", "What area would you like help with"),
+        ("Knee", "days and times"),
+        ("weekday afternoons", "May our clinic staff contact you"),
+        ("yes", "Here's what I'll send"),
+    ])
+    # Rasa is up and takes the "yes", but the form cannot check it: the form stays where it was.
+    kill_and_wait_for_the_restart(launched, ("bot", "actions"), launched.ports[2], sender, "yes")
+    assert leads_of(launched, sender) == []
+    deadline = time.monotonic() + 30
+    while (status_and_body := send(launched, sender, "yes"))[0] != 200:
+        assert time.monotonic() < deadline, status_and_body
+        time.sleep(1)
+    assert "Thank you, Dana!" in texts(status_and_body[1]["messages"])
+
+    [lead] = leads_of(launched, sender)
+    assert (lead.name, lead.email, lead.area_of_concern) == ("Dana Brown", "dana@example.com", "Knee")
+    deadline = time.monotonic() + 30
+    while f"New appointment inquiry #{lead.id}" not in [str(m["Subject"]) for m in session_smtp_server.messages]:
+        assert time.monotonic() < deadline, "no email reached the SMTP server"
+        time.sleep(0.5)
+    subjects = [str(m["Subject"]) for m in session_smtp_server.messages]
+    assert subjects.count(f"New appointment inquiry #{lead.id}") == 1, subjects
+
+
 def _raw_response(launched: Launched, request: bytes) -> tuple[str, dict[str, str]]:
     """The status line and headers of what the web app answers to `request` sent as is."""
     with socket.create_connection(("127.0.0.1", launched.ports[0]), timeout=10) as sock:
