@@ -17,7 +17,11 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from bot.db import DatabaseInUse, database_to_itself
 from bot.settings import Settings
+
+# Tables every database of the assistant has once migrated: a file without them is not its backup.
+OUR_TABLES = frozenset({"alembic_version", "leads", "staff_accounts"})
 
 
 class BackupError(RuntimeError):
@@ -62,7 +66,10 @@ def backup(settings: Settings, target: Path) -> None:
     if sqlite_path is not None:
         if not sqlite_path.exists():
             raise BackupError(f"There is no database at {sqlite_path} to back up")
-        _copy_sqlite(sqlite_path, target)
+        try:
+            _copy_sqlite(sqlite_path, target)
+        except sqlite3.Error as error:
+            raise BackupError(f"Could not write the backup to {target}: {error}") from None
     else:
         _run(["pg_dump", "--format=custom", "--no-owner", f"--file={target}", _libpq_url(settings)], "pg_dump")
     target.chmod(0o600)  # the visitors' details are in it
@@ -75,16 +82,28 @@ def restore(settings: Settings, source: Path) -> None:
     if sqlite_path is not None:
         check = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
         try:
-            check.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            tables = {name for (name,) in check.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError:
             raise BackupError(f"{source} is not a backup of a SQLite database") from None
         finally:
             check.close()
-        sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        _copy_sqlite(source, sqlite_path)
+        if not OUR_TABLES <= tables:
+            # An empty file is a SQLite database too: one with nothing in it.
+            raise BackupError(f"{source} is not a backup of the assistant's database (it has no "
+                              f"{', '.join(sorted(OUR_TABLES - tables))} table); nothing was changed")
+        try:
+            with database_to_itself(settings):
+                sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+                _copy_sqlite(source, sqlite_path)
+        except DatabaseInUse as error:
+            raise BackupError(str(error)) from None
     else:
-        _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-              f"--dbname={_libpq_url(settings)}", str(source)], "pg_restore")
+        try:
+            with database_to_itself(settings):
+                _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
+                      f"--dbname={_libpq_url(settings)}", str(source)], "pg_restore")
+        except DatabaseInUse as error:
+            raise BackupError(str(error)) from None
 
 
 def main(command: str, argv: list[str]) -> int:
@@ -102,5 +121,9 @@ def main(command: str, argv: list[str]) -> int:
             print(f"The database was restored from {args.file}.")
     except BackupError as error:
         print(error)
+        return 1
+    except OSError as error:
+        where = f"back up to {args.file}" if command == "backup" else f"restore from {args.file}"
+        print(f"Could not {where}: {error.strerror or error}")
         return 1
     return 0

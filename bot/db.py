@@ -7,6 +7,9 @@ the staff pages reach through `request.config_dict`.
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
@@ -144,3 +147,44 @@ def upgrade_database(engine: Engine) -> None:
 # The web app's database, shared with its sub-apps: one engine per process, a session per unit of work.
 ENGINE = web.AppKey("engine", Engine)
 SESSION_FACTORY = web.AppKey("session_factory", sessionmaker)
+
+
+class DatabaseInUse(RuntimeError):
+    """The assistant is running on this database; the message says so."""
+
+
+def _in_use_lock_path(settings: Settings) -> Path:
+    return settings.data_dir / "run" / "database-in-use.lock"
+
+
+@contextmanager
+def database_in_use(settings: Settings) -> Iterator[None]:
+    """Held by every running web app (shared, so several may run): `restore` waits for none."""
+    path = _in_use_lock_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextmanager
+def database_to_itself(settings: Settings) -> Iterator[None]:
+    """The database with no web app of this machine running on it.
+
+    Raises DatabaseInUse at once when one is, instead of waiting for it to stop.
+    """
+    path = _in_use_lock_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DatabaseInUse("The assistant is running on this database: stop it first (Ctrl-C, or "
+                                "`systemctl stop clinic-assistant`), then restore.") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -4,6 +4,8 @@ on SQLite (its online backup API) and on a real PostgreSQL server (pg_dump / pg_
 from __future__ import annotations
 
 import os
+import re
+import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -11,10 +13,11 @@ import pytest
 from sqlalchemy import delete, select, text
 
 from bot.__main__ import main as bot_main
-from bot.db import make_engine, make_session_factory, upgrade_database
+from bot.db import DatabaseInUse, database_in_use, database_to_itself, make_engine, make_session_factory, upgrade_database
 from bot.leads.models import Lead
 from bot.leads.store import LeadStore
 from bot.settings import Settings
+from bot.web.app import create_app
 from bot import audit
 from bot.audit import AuditAction
 from bot.leads import workflow
@@ -100,14 +103,60 @@ def test_an_existing_file_is_never_overwritten_and_a_missing_one_restores_nothin
     assert "exists already" in output and "no backup file" in output
 
 
-def test_a_file_that_is_not_a_backup_changes_nothing(assistant, tmp_path, capsys):
+def _another_sqlite_database(path: Path) -> None:
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE recipes (name TEXT)")
+
+
+@pytest.mark.parametrize("make_junk", [
+    lambda path: path.write_bytes(os.urandom(4096)),
+    lambda path: path.write_bytes(b""),
+    _another_sqlite_database,
+], ids=["random bytes", "an empty file", "another SQLite database"])
+def test_a_file_that_is_not_a_backup_changes_nothing(assistant, tmp_path, capsys, make_junk):
     engine, _ = assistant
     junk = tmp_path / "junk.backup"
-    junk.write_bytes(os.urandom(4096))
+    make_junk(junk)
     before = everything(engine)
 
     assert bot_main(["restore", str(junk)]) == 1
 
     assert everything(engine) == before
     output = capsys.readouterr().out
-    assert "not a backup" in output or "not appear to be a valid archive" in output
+    assert re.search(r"not a backup|not appear to be a valid archive|too short|input file", output), output
+
+
+def test_a_restore_while_the_assistant_runs_is_refused_and_changes_nothing(assistant, tmp_path, capsys):
+    engine, _ = assistant
+    backup = tmp_path / "today.backup"
+    assert bot_main(["backup", str(backup)]) == 0
+    with engine.begin() as connection:
+        connection.execute(delete(Lead).where(Lead.conversation_id == "conversation-2"))
+    before = everything(engine)
+
+    with database_in_use(Settings.from_env()):
+        assert bot_main(["restore", str(backup)]) == 1
+    assert everything(engine) == before
+    assert "The assistant is running on this database: stop it first" in capsys.readouterr().out
+
+    assert bot_main(["restore", str(backup)]) == 0
+    assert len(everything(engine)["leads"]) == len(before["leads"]) + 1
+
+
+async def test_a_running_web_app_holds_its_database(aiohttp_client, tmp_path):
+    settings = Settings(data_dir=tmp_path / "var", database_url=f"sqlite:///{tmp_path / 'clinic.db'}")
+    client = await aiohttp_client(create_app(settings))
+    assert (await client.get("/healthz")).status == 200
+    with pytest.raises(DatabaseInUse):
+        with database_to_itself(settings):
+            pass
+    await client.close()
+    with database_to_itself(settings):
+        pass
+
+
+def test_a_backup_to_a_place_that_cannot_hold_it_says_so(assistant, capsys):
+    assert bot_main(["backup", "/proc/clinic.backup"]) == 1
+    output = capsys.readouterr().out
+    assert re.search(r"[Cc]ould not (write the backup to|open output file|back up to) \"?/proc/clinic\.backup", output), output
+    assert "Traceback" not in output

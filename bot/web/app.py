@@ -14,7 +14,7 @@ from aiohttp import web, web_response
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
-from bot.db import ENGINE, SESSION_FACTORY, make_engine, make_session_factory, upgrade_database
+from bot.db import ENGINE, SESSION_FACTORY, database_in_use, make_engine, make_session_factory, upgrade_database
 from bot.leads.links import STAFF_PREFIX
 from bot.notify.outbox import OutboxWorker
 from bot.secrets import rasa_api_token
@@ -83,13 +83,14 @@ async def http_client(app: web.Application) -> AsyncIterator[None]:
 
 
 async def database(app: web.Application) -> AsyncIterator[None]:
-    engine = make_engine(app[SETTINGS])
-    # The schema is brought up to date at every start, before the first request.
-    await asyncio.to_thread(upgrade_database, engine)
-    app[ENGINE] = engine
-    app[SESSION_FACTORY] = make_session_factory(engine)
-    yield
-    engine.dispose()
+    with database_in_use(app[SETTINGS]):
+        engine = make_engine(app[SETTINGS])
+        # The schema is brought up to date at every start, before the first request.
+        await asyncio.to_thread(upgrade_database, engine)
+        app[ENGINE] = engine
+        app[SESSION_FACTORY] = make_session_factory(engine)
+        yield
+        engine.dispose()
 
 
 async def outbox_worker(app: web.Application) -> AsyncIterator[None]:
