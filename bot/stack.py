@@ -237,7 +237,7 @@ class Supervisor:
 
     def __init__(self, children: list[Child], *, first_delay: float = 1.0, max_delay: float = 60.0,
                  stable_seconds: float = 300.0, poll_seconds: float = 0.5, health_seconds: float = 10.0,
-                 unhealthy_limit: int = 3, start_grace_seconds: float = 300.0) -> None:
+                 unhealthy_limit: int = 3, start_grace_seconds: float = 180.0) -> None:
         self.children = children
         self.first_delay, self.max_delay = first_delay, max_delay
         self.stable_seconds, self.poll_seconds = stable_seconds, poll_seconds
@@ -272,7 +272,10 @@ class Supervisor:
                 if child.name not in due:
                     code = child.exited()
                     if code is None:
-                        if now - probed[child.name] >= self.health_seconds:
+                        # Until it has answered once (loading its model), every poll: a hang right
+                        # after loading must not hide behind the start's grace.
+                        interval = self.health_seconds if answered[child.name] else self.poll_seconds
+                        if now - probed[child.name] >= interval:
                             probed[child.name] = now
                             self._probe(child, started[child.name], answered, failures)
                         continue

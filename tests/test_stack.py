@@ -147,6 +147,20 @@ def test_a_slow_start_is_not_taken_for_a_hang(supervised, tmp_path):
     assert child.process.pid == restarted and supervisor.restarts == {"Rasa": 1}
 
 
+def test_a_child_that_hangs_just_after_its_restart_is_caught_as_soon_as_one_that_ran_long(supervised, tmp_path):
+    child = web_server(tmp_path)
+    child.health_timeout = 0.3
+    supervised([child], first_delay=0.1, health_seconds=0.5, unhealthy_limit=2, start_grace_seconds=60)
+    pid = child.process.pid
+    os.kill(pid, signal.SIGKILL)
+    assert wait_for(lambda: child.process.pid != pid and child.healthy(), timeout=10)
+    restarted = child.process.pid
+    time.sleep(0.3)  # ready, and answered the supervisor's quick checks of a fresh start
+    os.kill(restarted, signal.SIGSTOP)
+    # Two failed checks half a second apart, not the minute a start may take.
+    assert wait_for(lambda: child.process.pid != restarted, timeout=8)
+
+
 def test_after_stop_nothing_is_restarted(supervised, tmp_path):
     child = web_server(tmp_path)
     supervisor = supervised([child], first_delay=0.1)
