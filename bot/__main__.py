@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -19,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args, rest = parser.parse_known_args(argv[:1])
     rest = argv[1:]
+    # The database, its backups, keys and logs hold visitors' details: for this account's eyes only.
+    os.umask(0o077)
     # Each command imports only what it runs: the action server's workers need no web app,
     # and the web app no rasa_sdk.
     if args.command == "staff":

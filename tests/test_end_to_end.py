@@ -498,6 +498,13 @@ def test_requests_refused_before_routing_name_no_versions(launched, request_byte
     assert "aiohttp" not in str(headers).lower() and "python" not in str(headers).lower()
 
 
+def test_the_database_keys_and_logs_are_for_the_assistants_account_only(launched):
+    files = [path for path in launched.settings.data_dir.rglob("*") if path.is_file()]
+    assert launched.settings.sqlite_path in files and len(files) > 3
+    shared = {str(path): oct(path.stat().st_mode & 0o777) for path in files if path.stat().st_mode & 0o077}
+    assert shared == {}
+
+
 def test_ctrl_c_stops_rasa_the_action_server_and_the_web_app(launched):
     assert all(_port_open(port) for port in launched.ports)
     launched.process.send_signal(signal.SIGINT)
