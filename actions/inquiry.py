@@ -209,8 +209,13 @@ class ValidateInquiryForm(FormValidationAction):
             return {}
         return {"details_confirmed": False}
 
-    def validate_details_confirmed(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+    async def validate_details_confirmed(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
         if value is True:
+            # Saved the moment the visitor confirms, in this turn: were the action server to die before
+            # `action_submit_inquiry` runs, Rasa would carry on without it and the lead would be lost.
+            # Saving again there returns this lead (the store is idempotent per submission).
+            if tracker.get_slot("consent") is True:
+                await _save_lead(tracker, domain)
             return {"details_confirmed": True, "correction_requested": False}
         if value is None or tracker.get_slot("requested_slot") != "details_confirmed":
             return {}
@@ -238,6 +243,35 @@ class ActionAskDetailsConfirmed(Action):
                 buttons=[{"title": title, "payload": payload} for title, payload in inquiry.READBACK_BUTTONS],
             )
         return []
+
+
+def _new_lead(tracker: Tracker, domain: DomainDict) -> NewLead:
+    slots = tracker.current_slot_values()
+    insurance = slots.get("insurance")
+    return NewLead(
+        kind=slots.get("inquiry_kind") or inquiry.CALLBACK,
+        name=slots.get("lead_name") or "",
+        phone=slots.get("contact_phone"),
+        email=slots.get("contact_email"),
+        area_of_concern=slots.get("area_of_concern") or "",
+        preferred_times=slots.get("preferred_times") or "",
+        insurance=None if insurance in (None, inquiry.NOT_GIVEN) else insurance,
+        consent_text=_consent_wording(domain),
+        consented_at=_consent_time(tracker),
+        conversation_id=tracker.sender_id,
+    )
+
+
+async def _save_lead(tracker: Tracker, domain: DomainDict) -> int | None:
+    """The lead of the confirmed inquiry, saved once however often this runs; None when saving failed."""
+    try:
+        lead_id = await asyncio.to_thread(services.lead_store().add, _new_lead(tracker, domain))
+    except Exception as error:  # noqa: BLE001 - the visitor must get an answer whatever failed
+        # The error's text may quote the visitor's details, so only its type is logged.
+        log.error("Could not save an inquiry: %s", type(error).__name__)
+        return None
+    log.info("Inquiry saved as lead #%s", lead_id)
+    return lead_id
 
 
 def _consent_wording(domain: DomainDict) -> str:
@@ -276,29 +310,12 @@ class ActionSubmitInquiry(Action):
             await _forget_inquiry(tracker)
             dispatcher.utter_message(response="utter_inquiry_stopped")
             return _cleared_form()
-        insurance = slots.get("insurance")
-        new_lead = NewLead(
-            kind=slots.get("inquiry_kind") or inquiry.CALLBACK,
-            name=slots.get("lead_name") or "",
-            phone=slots.get("contact_phone"),
-            email=slots.get("contact_email"),
-            area_of_concern=slots.get("area_of_concern") or "",
-            preferred_times=slots.get("preferred_times") or "",
-            insurance=None if insurance in (None, inquiry.NOT_GIVEN) else insurance,
-            consent_text=_consent_wording(domain),
-            consented_at=_consent_time(tracker),
-            conversation_id=tracker.sender_id,
-        )
-        try:
-            lead_id = await asyncio.to_thread(services.lead_store().add, new_lead)
-        except Exception as error:  # noqa: BLE001 - the visitor must get an answer whatever failed
-            # The error's text may quote the visitor's details, so only its type is logged.
-            log.error("Could not save an inquiry: %s", type(error).__name__)
+        lead_id = await _save_lead(tracker, domain)
+        if lead_id is None:
             dispatcher.utter_message(response="utter_inquiry_failed")
             return _cleared_form()
-        log.info("Inquiry saved as lead #%s", lead_id)
         dispatcher.utter_message(
-            text=next_steps_message(services.settings(), inquiry.first_name(new_lead.name))
+            text=next_steps_message(services.settings(), inquiry.first_name(slots.get("lead_name") or ""))
         )
         return _cleared_form()
 

@@ -226,9 +226,19 @@ async def test_the_read_back_shows_every_detail(domain):
     assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/affirm", "/deny"]
 
 
-async def test_yes_at_the_read_back_confirms(domain):
-    slots, _ = await run_form(domain, make_tracker(slots=FILLED, intent="affirm", text="yes, that's right"))
+async def test_yes_at_the_read_back_confirms_and_saves_the_lead_at_once(domain, database):
+    consent_event = {"event": "slot", "name": "consent", "value": True, "timestamp": 1_700_000_100.0}
+    slots, _ = await run_form(domain, make_tracker(slots=FILLED, intent="affirm", text="yes, that's right",
+                                                   sender="conversation-7", extra_events=[consent_event]))
     assert slots["details_confirmed"] is True
+    # Saved before `action_submit_inquiry` runs: if the action server died in between, nothing is lost.
+    [lead] = stored_leads(database)
+    assert (lead.name, lead.conversation_id) == ("Maria Lopez", "conversation-7")
+
+    # The submit that follows (or a confirmation sent again) finds the same lead and thanks the visitor.
+    _, messages = await submit(domain, FILLED, sender="conversation-7")
+    assert "Thank you, Maria!" in messages[0]["text"]
+    assert [lead.id for lead in stored_leads(database)] == [lead.id]
 
 
 async def test_a_new_number_at_the_read_back_replaces_the_old_one(domain):
