@@ -83,9 +83,13 @@ def page_links(request: web.Request, name: str, query: Mapping[str, str]) -> Cal
     return page_url
 
 
+# Far past any list's end; a larger number would not fit the database's OFFSET.
+MAX_PAGE = 1_000_000
+
+
 def page_number(raw: str | None) -> int:
     try:
-        return max(1, int(raw or "1"))
+        return min(MAX_PAGE, max(1, int(raw or "1")))
     except ValueError:
         return 1
 
@@ -110,9 +114,13 @@ def safe_next(request: web.Request, target: str | None, default: str) -> str:
 
 def parse_lead_id(raw: str) -> int | None:
     """A lead number that can exist, or None."""
+    # Longer than the largest number has digits: Python refuses to read over 4,300 digits at all.
     if not raw.isascii() or not raw.isdigit():
         return None
-    number = int(raw)
+    digits = raw.lstrip("0")
+    if len(digits) > len(str(MAX_LEAD_ID)):
+        return None
+    number = int(digits or "0")
     return number if 0 < number <= MAX_LEAD_ID else None
 
 

@@ -560,7 +560,7 @@ async def test_a_missing_lead_is_a_clear_404(client) -> None:
     assert response.status == 303 and response.headers["Location"] == "/staff/leads"
 
 
-@pytest.mark.parametrize("lead_id", ["99999999999999999999999", "2147483648", "0", "9" * 400])
+@pytest.mark.parametrize("lead_id", ["99999999999999999999999", "2147483648", "0", "9" * 400, "9" * 4301, "0" * 5000 + "2147483648"])
 async def test_lead_ids_out_of_range_are_404_with_the_staff_headers(client, leads, lead_id) -> None:
     leads.add()
     await signed_in(client)
