@@ -198,6 +198,11 @@ def parse_chat_request(body: bytes) -> ChatRequest:
         raise ChatRequestError("The message is empty.")
     if len(text) > MAX_MESSAGE_CHARS:
         raise ChatRequestError(f"The message is longer than {MAX_MESSAGE_CHARS:,} characters.")
+    try:
+        # JSON may escape half of a character (a lone surrogate, "\ud800"), which is no text.
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ChatRequestError("The message holds characters that are not text. Please type it again.") from None
     return ChatRequest(sender_id, text, is_button=False)
 
 

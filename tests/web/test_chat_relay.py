@@ -131,6 +131,8 @@ async def test_a_message_of_exactly_1000_characters_is_relayed(client, rasa):
         (b'{"sender_id": "visitor-0123456789", "message": ""}', "empty"),
         (b'{"sender_id": "visitor-0123456789", "message": "  \\n\\t "}', "empty"),
         (json.dumps({"sender_id": SENDER, "message": "a" * 1001}).encode(), "longer than 1,000 characters"),
+        (b'{"message": "hello \\ud800 there"}', "characters that are not text"),
+        (b'{"message": "\\udfff"}', "characters that are not text"),
     ],
 )
 async def test_bad_requests_get_400_and_never_reach_rasa(client, rasa, body, error):
