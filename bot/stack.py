@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -45,6 +46,15 @@ RASA_RUNTIME_ENV = {
 }
 
 
+# Children in sessions of their own miss the launcher's death: were it killed (kill -9, an OOM),
+# they would hold their ports and answer the next launcher's checks, out of its reach. The
+# kernel kills them with it (util-linux's setpriv sets PR_SET_PDEATHSIG, then runs the command).
+def die_with_parent() -> list[str]:
+    """The words before a child's command that make it die with this process (none without setpriv)."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
+
+
 class StackError(RuntimeError):
     """A process did not start or stopped on its own; the message says which and why."""
 
@@ -68,7 +78,7 @@ class Child:
         # A session of its own: Ctrl-C in the terminal reaches the launcher, which stops
         # the children in order, instead of reaching every process at once.
         self.process = subprocess.Popen(
-            self.argv, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [*die_with_parent(), *self.argv], cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
         )
         log.close()

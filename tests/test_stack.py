@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -159,6 +160,26 @@ def test_a_child_that_hangs_just_after_its_restart_is_caught_as_soon_as_one_that
     os.kill(restarted, signal.SIGSTOP)
     # Two failed checks half a second apart, not the minute a start may take.
     assert wait_for(lambda: child.process.pid != restarted, timeout=8)
+
+
+def test_children_die_with_a_launcher_that_was_killed(tmp_path):
+    port = free_port()
+    launcher = subprocess.Popen([sys.executable, "-c", f"""
+import os, sys, time
+from pathlib import Path
+from bot.stack import Child
+child = Child(name="Rasa", argv=[sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "{port}"],
+              health_url="http://127.0.0.1:{port}/", log_path=Path({str(tmp_path / 'child.log')!r}), env=dict(os.environ))
+child.start()
+print(child.process.pid, flush=True)
+time.sleep(60)
+"""], stdout=subprocess.PIPE, text=True)
+    child_pid = int(launcher.stdout.readline())
+    assert wait_for(lambda: Path(f"/proc/{child_pid}").exists())
+    os.kill(launcher.pid, signal.SIGKILL)
+    launcher.wait(timeout=5)
+    # Its session is its own, yet it goes with the launcher and frees its port.
+    assert wait_for(lambda: not Path(f"/proc/{child_pid}").exists() or "Z" in Path(f"/proc/{child_pid}/stat").read_text().split()[2])
 
 
 def test_after_stop_nothing_is_restarted(supervised, tmp_path):
