@@ -496,6 +496,10 @@ def test_requests_refused_before_routing_name_no_versions(launched, request_byte
     assert re.match(r"HTTP/1\.[01] 400 ", status), status
     assert headers["server"] == "clinic-assistant"
     assert "aiohttp" not in str(headers).lower() and "python" not in str(headers).lower()
+    time.sleep(0.2)
+    # One line each, at INFO: broken HTTP is no error of ours, and what was sent stays out of the log.
+    assert not [line for line in launched.output if "Traceback" in line or "ERROR aiohttp" in line]
+    assert "Refused a request that is not well-formed HTTP" in "\n".join(launched.output)
 
 
 def test_the_database_keys_and_logs_are_for_the_assistants_account_only(launched):

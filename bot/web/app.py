@@ -12,6 +12,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web, web_response
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from bot.db import ENGINE, SESSION_FACTORY, database_in_use, make_engine, make_session_factory, upgrade_database
@@ -156,6 +157,22 @@ class AccessLogger(AbstractAccessLogger):
         )
 
 
+class MalformedRequestLog(logging.Filter):
+    """One line at INFO for a request aiohttp could not parse, instead of an ERROR with a traceback.
+
+    Anyone can send broken HTTP as often as they like; the exception's text quotes the bytes sent.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, HttpProcessingError):
+            return True
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        record.msg, record.args = "Refused a request that is not well-formed HTTP (%s)", (type(error).__name__,)
+        record.exc_info, record.exc_text = None, None
+        return logging.getLogger(record.name).isEnabledFor(logging.INFO)
+
+
 def serve(settings: Settings, ready_message: str | None = None) -> None:
     """Run the app on settings.host and settings.port until interrupted."""
     if not logging.getLogger().handlers:
@@ -164,6 +181,7 @@ def serve(settings: Settings, ready_message: str | None = None) -> None:
     # Requests aiohttp rejects before routing (a request line or header over 8 KB, broken HTTP)
     # are answered without the app's signals: its default Server header would name versions.
     web_response.SERVER_SOFTWARE = SERVER_NAME
+    logging.getLogger("aiohttp.server").addFilter(MalformedRequestLog())
     log.info("Serving the clinic page on http://%s:%s/", settings.host, settings.port)
     web.run_app(
         app,
