@@ -46,6 +46,9 @@ PASSWORD_CHANGE_ROUTES = frozenset({"staff_password", "staff_logout"})
 STAFF_CSP = "; ".join(
     [
         "default-src 'none'",
+        # Only the idle sign-out's own file (staff/static/idle.js), and its call back to these pages.
+        "script-src 'self'",
+        "connect-src 'self'",
         "style-src 'self'",
         "img-src 'self'",
         "form-action 'self'",

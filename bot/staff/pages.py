@@ -27,6 +27,8 @@ _FLASH = "flash"
 # A signed-in page reloads itself this long after the idle limit, when the server has
 # surely ended the session: an unattended screen then shows the sign-in page instead.
 IDLE_RELOAD_MARGIN_SECONDS = 5
+# How long before the idle sign-out the page warns, with a button to stay signed in.
+IDLE_WARNING_SECONDS = 120
 # The largest id the leads table can hold (a 32-bit integer on PostgreSQL); past it there is no lead.
 MAX_LEAD_ID = 2**31 - 1
 
@@ -168,6 +170,7 @@ def page_basics(request: web.Request) -> dict[str, Any]:
         "idle_minutes": config.staff_idle_minutes,
         "idle_reload_seconds": config.staff_idle_minutes * 60 + IDLE_RELOAD_MARGIN_SECONDS,
         "idle_reload_target": _idle_reload_target(request),
+        "IDLE_WARNING_SECONDS": IDLE_WARNING_SECONDS,
         "route_name": request.match_info.route.name if request.match_info.route else None,
     }
 

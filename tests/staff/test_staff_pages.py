@@ -216,24 +216,24 @@ async def test_a_password_change_gives_the_session_a_new_csrf_token(client, cloc
 async def test_a_signed_in_page_reloads_after_the_idle_time_to_show_sign_in(client, clock, leads) -> None:
     lead_id = leads.add()
     login_page = await (await client.get("/staff/login")).text()
-    assert 'http-equiv="refresh"' not in login_page
+    assert "idle-warning" not in login_page and "idle.js" not in login_page
     await signed_in(client)
     # 30 minutes and a little more: the server has ended the session by then.
-    reload = '<meta http-equiv="refresh" content="1805">'
+    reload = 'data-idle-seconds="1805" data-warn-seconds="120"\n       data-reload-url=""'
     assert reload in await (await client.get("/staff/leads")).text()
     assert reload in await (await client.get(f"/staff/leads/{lead_id}")).text()
     # A form's answer is reloaded as the page the form was on, not sent again.
     token = await form_token(client, f"/staff/leads/{lead_id}")
     refused = await client.post(f"/staff/leads/{lead_id}/notes", data={"csrf_token": token, "note": " "})
     assert refused.status == 400
-    assert f'<meta http-equiv="refresh" content="1805; url=/staff/leads/{lead_id}">' in await refused.text()
+    assert f'data-reload-url="/staff/leads/{lead_id}"' in await refused.text()
     # What the reload then shows once the time is up:
     clock.advance(minutes=30, seconds=5)
     page = await client.get(f"/staff/leads/{lead_id}")
     html = await page.text()
     assert page.url.path == "/staff/login" and "Staff sign-in" in html
     assert "You were signed out after 30 minutes without activity." in html
-    assert 'http-equiv="refresh"' not in html
+    assert "idle-warning" not in html
 
 
 async def test_the_reload_follows_the_configured_idle_minutes(
@@ -241,7 +241,7 @@ async def test_the_reload_follows_the_configured_idle_minutes(
 ) -> None:
     client = await aiohttp_client(make_staff_app(staff_settings.with_overrides(staff_idle_minutes=5)))
     await signed_in(client)
-    assert '<meta http-equiv="refresh" content="305">' in await (await client.get("/staff/leads")).text()
+    assert 'data-idle-seconds="305"' in await (await client.get("/staff/leads")).text()
 
 
 async def test_a_disabled_account_is_signed_out(client, database) -> None:
