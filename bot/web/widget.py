@@ -4,8 +4,9 @@ Two files reach the browser:
 - `/widget.js`, the loader: a few hundred bytes with this server's settings (phone number,
   greeting, signed quick replies, ALLOWED_ORIGINS) and the bundle's address. Cached for
   LOADER_MAX_AGE_SECONDS, so a new version reaches every site within minutes.
-- `/widget/<digest>.js`, the bundle: the widget itself (`widget/bundle.js` with `widget/widget.css`
-  inside it), named by a digest of its content and cached for good (`immutable`).
+- `/widget/<digest>.js`, the bundle: the widget itself (`widget/widget.js`, `render.js` and `relay.js`,
+  with `widget/widget.css` and `conversation.css` inside), named by a digest of its content and
+  cached for good (`immutable`).
 Both are built once when the app starts. No framework; the bundle's size is in `make bench`.
 """
 
@@ -44,10 +45,15 @@ GREETING_TOPICS = (
 JAVASCRIPT = "text/javascript"
 
 
+# The widget's one script, kept in three files for reading, and its style sheet in two; joined in order.
+SCRIPT_PARTS = ("widget.js", "render.js", "relay.js")
+STYLE_PARTS = ("widget.css", "conversation.css")
+
+
 def build_bundle(source_dir: Path = SOURCE_DIR) -> bytes:
     """The widget's script with its style sheet inside, as served."""
-    script = (source_dir / "bundle.js").read_text(encoding="utf-8")
-    css = (source_dir / "widget.css").read_text(encoding="utf-8")
+    script = "\n".join((source_dir / name).read_text(encoding="utf-8") for name in SCRIPT_PARTS)
+    css = "\n".join((source_dir / name).read_text(encoding="utf-8") for name in STYLE_PARTS)
     return script.replace('"__CSS__"', json.dumps(css), 1).encode()
 
 
