@@ -6,6 +6,8 @@ import argparse
 import os
 import sys
 
+from bot.settings import SettingsError
+
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
@@ -22,17 +24,25 @@ def main(argv: list[str] | None = None) -> int:
     rest = argv[1:]
     # The database, its backups, keys and logs hold visitors' details: for this account's eyes only.
     os.umask(0o077)
+    try:
+        return _run(parser, args.command, rest)
+    except SettingsError as error:
+        print(f"The settings need a change: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(parser: argparse.ArgumentParser, command: str, rest: list[str]) -> int:
     # Each command imports only what it runs: the action server's workers need no web app,
     # and the web app no rasa_sdk.
-    if args.command == "staff":
+    if command == "staff":
         from bot.staff.cli import main as staff_main
 
         return staff_main(rest)
-    if args.command in ("backup", "restore"):
+    if command in ("backup", "restore"):
         from bot.backup import main as backup_main
 
-        return backup_main(args.command, rest)
-    if args.command == "actions":
+        return backup_main(command, rest)
+    if command == "actions":
         from bot.action_server import main as actions_main
 
         actions_parser = argparse.ArgumentParser(prog="python -m bot actions")
@@ -40,14 +50,14 @@ def main(argv: list[str] | None = None) -> int:
         return actions_main(actions_parser.parse_args(rest).port)
     if rest:
         parser.error(f"unexpected arguments: {' '.join(rest)}")
-    if args.command == "run":
+    if command == "run":
         from bot.launcher import main as run_main
 
         return run_main()
     from bot.settings import Settings
 
     settings = Settings.from_env()
-    if args.command == "serve":
+    if command == "serve":
         from bot.web.app import serve
 
         serve(settings)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import time
 from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings, SettingsError
+from bot.settings import PROJECT_ROOT, Settings, SettingsError
 
 
 def test_defaults_run_everything_on_loopback_with_sqlite():
@@ -95,3 +98,13 @@ def test_the_clinics_article_address_is_an_http_address_without_a_section():
     for wrong in ("www.clinic.example/blog", "https://www.clinic.example/blog#top", "javascript:alert(1)"):
         with pytest.raises(SettingsError, match="ARTICLE_URL must be the address of the clinic's article"):
             Settings.from_env({"ARTICLE_URL": wrong})
+
+
+@pytest.mark.parametrize("command", ["run", "serve", "migrate"])
+def test_a_wrong_setting_stops_the_start_with_one_clear_line(command, tmp_path):
+    env = {**os.environ, "DATA_DIR": str(tmp_path), "ALLOWED_ORIGINS": "www.clinic.example"}
+    done = subprocess.run([sys.executable, "-m", "bot", command], env=env, capture_output=True, text=True,
+                          timeout=60, cwd=PROJECT_ROOT)
+    assert done.returncode == 2
+    assert done.stderr.startswith("The settings need a change: ALLOWED_ORIGINS")
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1

@@ -94,12 +94,16 @@ class Widget:
 
 
 def _script(body: bytes, cache_control: str, etag: str) -> web.Response:
-    return web.Response(body=body, content_type=JAVASCRIPT, charset="utf-8", headers={
+    response = web.Response(body=body, content_type=JAVASCRIPT, charset="utf-8", headers={
         "Cache-Control": cache_control,
         "ETag": f'"{etag}"',
         # Pages that isolate themselves (Cross-Origin-Embedder-Policy) may still load it.
         "Cross-Origin-Resource-Policy": "cross-origin",
+        "Vary": "Accept-Encoding",
     })
+    # Gzipped for the browsers that ask (all do): a third of the bytes on every site's first visit.
+    response.enable_compression()
+    return response
 
 
 async def loader(request: web.Request) -> web.Response:

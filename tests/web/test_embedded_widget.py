@@ -67,9 +67,11 @@ class ClinicSite:
         def page(title: str):
             async def handler(request: web.Request) -> web.Response:
                 response = web.Response(text=self.page_html(title, request), content_type="text/html")
+                # ?connect=0: a webmaster who let the script in but forgot connect-src.
+                connect = "" if request.query.get("connect") == "0" else f"connect-src {self.assistant}; "
                 response.headers["Content-Security-Policy"] = (
                     f"default-src 'none'; style-src 'self'; script-src {self.assistant}; "
-                    f"connect-src {self.assistant}; base-uri 'none'; form-action 'none'"
+                    f"{connect}base-uri 'none'; form-action 'none'"
                 )
                 return response
             return handler
@@ -304,6 +306,16 @@ def test_an_unreachable_assistant_gives_the_phone_number_on_the_clinics_site(pag
     expect(answer).to_contain_text("or call us at (804) 493-3256")
     expect(answer.get_by_role("link", name="(804) 493-3256")).to_have_attribute("href", "tel:+18044933256")
     expect(page.get_by_label("Your message")).to_have_value("what is a dexa scan")
+
+
+def test_a_site_whose_policy_blocks_the_chats_calls_is_told_so_in_the_console(page, site):
+    page.goto(f"{site.url}/?connect=0")
+    open_chat(page)
+    with page.expect_console_message(lambda message: "Clinic assistant:" in message.text) as warning:
+        send(page, "what is a dexa scan")
+    assert "Content-Security-Policy (connect-src) blocks" in warning.value.text
+    assert "Add it to connect-src" in warning.value.text
+    expect(bubbles(page, "bot").last).to_contain_text("call us at (804) 493-3256")
 
 
 def test_the_embedded_widget_has_no_serious_accessibility_violation_closed_or_open(page, site):

@@ -93,3 +93,13 @@ async def test_loader_and_bundle_stay_within_the_size_budget(client):
     bundle = await (await client.get(config["bundle"])).read()
 
     assert len(gzip.compress(loader)) + len(gzip.compress(bundle)) < SIZE_BUDGET_GZIPPED
+
+
+async def test_the_loader_and_the_bundle_travel_gzipped(client):
+    loader = await client.get("/widget.js", headers={"Accept-Encoding": "gzip"}, auto_decompress=False)
+    bundle_path = loader_config(gzip.decompress(await loader.read()).decode())["bundle"]
+    bundle = await client.get(bundle_path, headers={"Accept-Encoding": "gzip"}, auto_decompress=False)
+    for response in (loader, bundle):
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in response.headers["Vary"]
+    assert len(await bundle.read()) < len(build_bundle()) / 2

@@ -31,6 +31,17 @@
   var SVG = "http://www.w3.org/2000/svg";
   var LABEL = String(options.label || "").trim().slice(0, 40) || "Ask us a question";
 
+  // A page whose Content-Security-Policy lets the script in but not its calls: say so where the
+  // site's webmaster looks, since the visitor can only be told the chat is not answering.
+  var cspWarned = false;
+  document.addEventListener("securitypolicyviolation", function (event) {
+    if (!cspWarned && String(event.blockedURI || "").indexOf(app.origin) === 0) {
+      cspWarned = true;
+      console.warn("Clinic assistant: this page's Content-Security-Policy (" + event.violatedDirective + ") blocks " +
+        app.origin + ". Add it to connect-src, as the assistant's README shows.");
+    }
+  });
+
   /* Building the DOM */
 
   function el(tag, attributes, children) {
