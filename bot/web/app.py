@@ -21,13 +21,14 @@ from bot.notify.outbox import OutboxWorker
 from bot.secrets import rasa_api_token
 from bot.settings import SETTINGS, Settings
 from bot.staff.app import make_staff_app
+from bot.web.answers import RecentAnswers
 from bot.web.article_links import ArticleLinks
 from bot.web.content import load_articles
 from bot.web.chat import ChatSigners
 from bot.web.cors import cross_origin
 from bot.web.keys import (
-    ARTICLE_LINKS, ARTICLES, CHAT_SIGNERS, CHAT_THROTTLE, HTTP_CLIENT, OUTBOX_WORKER, RASA_API_TOKEN, SESSION_RENEWAL,
-    WIDGET,
+    ARTICLE_LINKS, ARTICLES, CHAT_SIGNERS, CHAT_THROTTLE, HTTP_CLIENT, OUTBOX_WORKER, RASA_API_TOKEN, RECENT_ANSWERS,
+    SESSION_RENEWAL, WIDGET,
 )
 from bot.web.routes import setup_routes
 from bot.web.sessions import SessionRenewal
@@ -127,6 +128,7 @@ def create_app(settings: Settings) -> web.Application:
     app[CHAT_SIGNERS] = ChatSigners.for_settings(settings)
     app[RASA_API_TOKEN] = rasa_api_token(settings)
     app[CHAT_THROTTLE] = ChatThrottle.for_settings(settings)
+    app[RECENT_ANSWERS] = RecentAnswers()
     app[SESSION_RENEWAL] = SessionRenewal(settings.rasa_session_turns, app[RASA_API_TOKEN])
     app.cleanup_ctx.extend([database, outbox_worker, http_client])
     env = aiohttp_jinja2.setup(

@@ -33,7 +33,7 @@ from itsdangerous import BadSignature, Signer
 from bot.secrets import signing_key
 from bot.settings import Settings
 from bot.web.article_links import with_article_links
-from bot.web.keys import CHAT_SIGNERS, CHAT_THROTTLE, HTTP_CLIENT, SESSION_RENEWAL, SETTINGS
+from bot.web.keys import CHAT_SIGNERS, CHAT_THROTTLE, HTTP_CLIENT, RECENT_ANSWERS, SESSION_RENEWAL, SETTINGS
 from bot.web.throttle import Busy
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ MAX_MESSAGE_CHARS = 1000
 MAX_BODY_BYTES = 16 * 1024
 # A signed id: 32 hex digits, ".", itsdangerous' signature (27 characters of base64).
 SENDER_ID_PATTERN = re.compile(r"[A-Za-z0-9_.-]{8,128}")
+MESSAGE_ID_PATTERN = re.compile(r"[A-Za-z0-9-]{16,64}")
 MAX_PAYLOAD_CHARS = 2000
 # A server that does not accept the connection quickly is treated as down, so the next one is tried.
 CONNECT_TIMEOUT_SECONDS = 3.0
@@ -145,6 +146,8 @@ class ChatRequest:
     signed_sender_id: str | None
     text: str
     is_button: bool
+    # The widget's id for this message, the same when it sends the message again (bot.web.answers).
+    message_id: str | None = None
 
 
 # JSON nested deeper than this is refused as not JSON, as Python 3.10's parser did; newer
@@ -181,6 +184,9 @@ def parse_chat_request(body: bytes) -> ChatRequest:
             raise ChatRequestError('"sender_id" must be a string.')
         if not SENDER_ID_PATTERN.fullmatch(sender_id):
             raise ChatRequestError('"sender_id" must be the conversation id this server issued.')
+    message_id = data.get("message_id")
+    if message_id is not None and (not isinstance(message_id, str) or not MESSAGE_ID_PATTERN.fullmatch(message_id)):
+        raise ChatRequestError('"message_id" must be 16 to 64 letters, digits or dashes.')
     if ("message" in data) == ("payload" in data):
         raise ChatRequestError('Send either "message" (typed text) or "payload" (a button), not both.'
                                if "message" in data else '"message" is missing.')
@@ -191,7 +197,7 @@ def parse_chat_request(body: bytes) -> ChatRequest:
     if name == "payload":
         if not text or len(text) > MAX_PAYLOAD_CHARS:
             raise ChatRequestError("That button was not offered here. Please type your message instead.")
-        return ChatRequest(sender_id, text, is_button=True)
+        return ChatRequest(sender_id, text, is_button=True, message_id=message_id)
     # Typed text is never a command to Rasa, whatever it starts with.
     text = text.strip().lstrip("/").strip()
     if not text:
@@ -203,7 +209,7 @@ def parse_chat_request(body: bytes) -> ChatRequest:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise ChatRequestError("The message holds characters that are not text. Please type it again.") from None
-    return ChatRequest(sender_id, text, is_button=False)
+    return ChatRequest(sender_id, text, is_button=False, message_id=message_id)
 
 
 def server_order(sender_id: str, rasa_urls: tuple[str, ...]) -> list[str]:
@@ -323,6 +329,19 @@ async def chat(request: web.Request) -> web.Response:
         # No sender_id in the answer: the widget's next message gets a new conversation.
         return json_error(429, TOO_LONG_CONVERSATION.format(phone=phone), phone=phone, new_conversation=True)
     message = ChatMessage(sender_id=sender_id, text=text)
+    key = (sent.signed_sender_id or "", sent.message_id) if sent.message_id else None
+    return await request.app[RECENT_ANSWERS].once(
+        key, lambda: _answer(request, message, signed_sender_id)
+    )
+
+
+async def _answer(request: web.Request, message: ChatMessage, signed_sender_id: str) -> web.Response:
+    """Rasa's answer to one message, or the reason there is none, as the widget reads them."""
+    settings = request.app[SETTINGS]
+    signers = request.app[CHAT_SIGNERS]
+    throttle = request.app[CHAT_THROTTLE]
+    phone = settings.clinic_phone
+    sender_id = message.sender_id
     renewal = request.app[SESSION_RENEWAL]
     try:
         async with throttle.turn():

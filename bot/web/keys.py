@@ -19,6 +19,8 @@ CHAT_THROTTLE = web.AppKey("chat_throttle", object)
 ARTICLE_LINKS = web.AppKey("article_links", object)
 # The embeddable widget's loader and bundle, built at start (bot.web.widget).
 WIDGET = web.AppKey("widget", object)
+# A message sent again with its id gets the answer given the first time (bot.web.answers).
+RECENT_ANSWERS = web.AppKey("recent_answers", object)
 # Starts a new Rasa session every few turns (bot.web.sessions).
 SESSION_RENEWAL = web.AppKey("session_renewal", object)
 # For /readyz to ask Rasa's guarded HTTP API whether a model is loaded.

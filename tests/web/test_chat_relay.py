@@ -482,3 +482,55 @@ async def test_a_conversation_past_its_turns_is_told_to_start_a_new_one(client_f
     assert body["error"].startswith("This conversation has become very long")
     assert rasa.messages == ["one", "two", "three"]
     assert rasa.senders[2] != rasa.senders[0]
+
+
+# A message sent again with its id (the visitor moved to another page before the answer came)
+
+
+MESSAGE_ID = "0f8c6a4e-5b2d-4c7e-9a1f-3d2b1c0e9f8a"
+
+
+async def test_a_message_sent_again_with_its_id_gets_the_same_answer_and_reaches_rasa_once(client, rasa):
+    first = await client.post("/api/chat", json={"message": "hello", "message_id": MESSAGE_ID})
+    again = await client.post("/api/chat", json={"message": "hello", "message_id": MESSAGE_ID})
+
+    assert first.status == again.status == 200
+    assert await first.json() == await again.json()  # the same conversation, too
+    assert len(rasa.received) == 1
+    other = await client.post("/api/chat", json={"message": "hello", "message_id": MESSAGE_ID.replace("0f", "1e")})
+    assert (await other.json())["sender_id"] != (await first.json())["sender_id"]
+    assert len(rasa.received) == 2
+
+
+async def test_a_message_sent_again_while_its_answer_is_on_the_way_waits_for_that_answer(client, rasa):
+    rasa.hold = asyncio.Event()
+    body = {"sender_id": signed(client, SENDER), "message": "hello", "message_id": MESSAGE_ID}
+    first = asyncio.create_task(client.post("/api/chat", json=body))
+    while not rasa.received:
+        await asyncio.sleep(0.01)
+    again = asyncio.create_task(client.post("/api/chat", json=body))
+    await asyncio.sleep(0.2)
+    assert not again.done()
+    rasa.hold.set()
+
+    answers = [await (await task).json() for task in (first, again)]
+    assert answers[0] == answers[1] and answers[0]["messages"][0]["text"] == "rasa heard: hello"
+    assert len(rasa.received) == 1
+
+
+async def test_a_message_whose_first_try_failed_is_tried_again(client, rasa):
+    body = {"sender_id": signed(client, SENDER), "message": "hello", "message_id": MESSAGE_ID}
+    rasa.status = 500
+    assert (await client.post("/api/chat", json=body)).status == 503
+    rasa.status = 200
+    response = await client.post("/api/chat", json=body)
+    assert response.status == 200
+    assert (await response.json())["messages"][0]["text"] == "rasa heard: hello"
+
+
+@pytest.mark.parametrize("message_id", ["short", "x" * 65, "has spaces in it here", 12345678901234567, ["a"]])
+async def test_a_message_id_that_is_not_one_gets_400(client, rasa, message_id):
+    response = await client.post("/api/chat", json={"message": "hello", "message_id": message_id})
+    assert response.status == 400
+    assert "message_id" in (await response.json())["error"]
+    assert rasa.received == []

@@ -213,6 +213,25 @@ def test_a_typing_indicator_shows_while_waiting(page, site, server_thread, stand
     expect(typing).to_be_hidden()
 
 
+def test_an_answer_on_its_way_when_the_visitor_moves_on_is_shown_on_the_next_page(page, site, server_thread, stand_in):
+    server_thread.call(lambda: setattr(stand_in, "hold", asyncio.Event()))
+    page.goto(site)
+    open_chat(page)
+    send(page, "Jane Roe")
+    wait_until(lambda: server_thread.call(lambda: len(stand_in.received)) == 1)
+
+    page.goto(site + "?another-page")  # the browser drops the request; the relay finishes it
+    server_thread.call(lambda: stand_in.hold.set())
+
+    expect(bubbles(page, "user")).to_have_text(["Jane Roe"])
+    expect(bubbles(page, "bot").last).to_have_text("rasa heard: Jane Roe")
+    expect(page.get_by_role("status")).to_be_hidden()
+    assert server_thread.call(lambda: [m["message"] for m in stand_in.received]) == ["Jane Roe"], "one turn at Rasa"
+    send(page, "next")
+    expect(bubbles(page, "bot").last).to_have_text("rasa heard: next")
+    assert len(set(stand_in.senders)) == 1
+
+
 def test_bot_text_is_shown_as_text_with_its_line_breaks(page, site, stand_in):
     stand_in.reply = lambda sender, message: [
         {"recipient_id": sender, "text": '<img src=x id="injected"> <b>not bold</b>\nsecond line'}

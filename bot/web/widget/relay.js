@@ -3,8 +3,20 @@
 
   /* Talking to the relay */
 
-  function postMessage(text, isButton) {
-    var body = isButton ? { payload: text } : { message: text };
+  // An answer the relay still holds for a message sent again with its id (bot/web/answers.py keeps
+  // them 5 minutes): past this, the message is not sent again, which could make a second turn.
+  var RESEND_WITHIN_MS = 4 * 60 * 1000;
+  var leaving = false;
+
+  function newMessageId() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (byte) { return ("0" + byte.toString(16)).slice(-2); }).join("");
+  }
+
+  function postMessage(inFlight) {
+    var body = inFlight.button ? { payload: inFlight.text } : { message: inFlight.text };
+    body.message_id = inFlight.id;
     if (state.senderId) {
       body.sender_id = state.senderId;
     }
@@ -30,7 +42,8 @@
   }
 
   // The turn did not get through: the visitor can send it again as it was.
-  function offerAgain(text, fromButtons) {
+  function offerAgain(inFlight, fromButtons) {
+    var text = inFlight.text;
     if (fromButtons) {
       fromButtons.used = false;
       delete fromButtons.chosen;
@@ -39,13 +52,13 @@
       if (node) {
         node.parentNode.replaceChild(renderMessage(fromButtons, index), node);
       }
-    } else if (!input.value) {
+    } else if (!inFlight.button && !input.value) {
       input.value = text;
       updateCounter();
     }
   }
 
-  function showAnswer(result, text, fromButtons) {
+  function showAnswer(result, inFlight, fromButtons) {
     var body = result.body || {};
     if (typeof body.sender_id === "string") {
       state.senderId = body.sender_id;
@@ -68,32 +81,33 @@
     }
     var error = typeof body.error === "string" ? body.error : "";
     if ((result.status === 429 || result.status === 503) && error) {
-      offerAgain(text, fromButtons);
+      offerAgain(inFlight, fromButtons);
       return appendMessage({ from: "bot", kind: "notice", text: error });
     }
     if (result.status >= 400 && result.status < 500 && error) {
       return appendMessage({ from: "bot", kind: "error", text: "Sorry, that message could not be sent. " + error });
     }
-    offerAgain(text, fromButtons);
+    offerAgain(inFlight, fromButtons);
     return appendMessage({ from: "bot", kind: "offline" });
   }
 
-  function send(text, shownAs, fromButtons) {
-    text = text.trim();
-    if (!text || pending) {
-      return;
-    }
-    retireButtons();
-    appendMessage({ from: "user", text: shownAs || text });
-    scrollToEnd();
-    saveState();
+  // The message is kept (state.inFlight) until its answer has been shown: a visitor who moves to
+  // another page meanwhile gets the answer there (resume, below).
+  function deliver(inFlight, fromButtons) {
     setPending(true);
-    postMessage(text, Boolean(fromButtons)).then(function (result) {
-      return showAnswer(result, text, fromButtons);
+    postMessage(inFlight).then(function (result) {
+      return leaving ? null : showAnswer(result, inFlight, fromButtons);
     }, function () {
-      offerAgain(text, fromButtons);
+      if (leaving) {
+        return null;
+      }
+      offerAgain(inFlight, fromButtons);
       return appendMessage({ from: "bot", kind: "offline" });
     }).then(function (firstNew) {
+      if (leaving) {
+        return;
+      }
+      delete state.inFlight;
       setPending(false);
       if (!isOpen()) {
         state.unread = (state.unread || 0) + 1;
@@ -104,6 +118,38 @@
         scrollToMessage(firstNew);
       }
     });
+  }
+
+  function resume() {
+    var inFlight = state.inFlight;
+    if (!inFlight || typeof inFlight.id !== "string" || typeof inFlight.text !== "string") {
+      delete state.inFlight;
+      return;
+    }
+    if (Date.now() - (inFlight.at || 0) > RESEND_WITHIN_MS) {
+      delete state.inFlight;
+      offerAgain(inFlight, null);
+      appendMessage({ from: "bot", kind: "offline" });
+      saveState();
+      return;
+    }
+    deliver(inFlight, null);
+  }
+
+  window.addEventListener("pagehide", function () { leaving = true; });
+  window.addEventListener("pageshow", function () { leaving = false; });
+
+  function send(text, shownAs, fromButtons) {
+    text = text.trim();
+    if (!text || pending) {
+      return;
+    }
+    retireButtons();
+    appendMessage({ from: "user", text: shownAs || text });
+    scrollToEnd();
+    state.inFlight = { id: newMessageId(), text: text, button: Boolean(fromButtons), at: Date.now() };
+    saveState();
+    deliver(state.inFlight, fromButtons);
   }
 
   /* Opening and closing */
@@ -232,6 +278,7 @@
     }
     renderAll();
     showUnread();
+    resume();
     if (state.open) {
       open(false);
     } else if (!state.closed && !state.senderId && !fullScreen.matches) {
