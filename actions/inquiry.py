@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 from bot import inquiry, services
 from bot.next_steps import next_steps_message
 from bot.leads.store import NewLead
+from bot.schedule import bookings, offers
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,27 @@ def _recent_areas(tracker: Tracker, messages: int = 4) -> list[str]:
     return areas
 
 
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _opening_entity(tracker: Tracker) -> str | None:
+    return next(tracker.get_latest_entity_values(offers.OPENING_ENTITY), None)
+
+
+async def _release_held(tracker: Tracker) -> None:
+    """The time held for this conversation opens again (stop, no consent, or other times chosen)."""
+    try:
+        await asyncio.to_thread(bookings.release_held, services.session_factory(), conversation_id=tracker.sender_id)
+    except Exception as error:  # noqa: BLE001 - the hold lapses on its own; the visitor still gets an answer
+        log.error("Could not release a held time: %s", type(error).__name__)
+
+
+def _times_reply(tracker: Tracker, text: str) -> offers.Reply:
+    return offers.read_reply(text, opening=_opening_entity(tracker), offered=tracker.get_slot("offered_times"),
+                             other_chosen=bool(tracker.get_slot("times_other")), now=_now(), settings=services.settings())
+
+
 def _cleared_form() -> list[EventType]:
     return [SlotSet(slot, None) for slot in inquiry.FORM_SLOTS] + [SlotSet("inquiry_failures", 0)]
 
@@ -57,6 +79,9 @@ class ActionStartInquiry(Action):
         area = next((inquiry.clean_area(value) for value in _recent_areas(tracker)), None)
         if area:
             events.append(SlotSet("area_of_concern", area))
+        # "anything Friday afternoon?": the times question later offers Friday afternoon's openings.
+        if offers.asked_times(_text(tracker), now=_now(), settings=services.settings()) is not None:
+            events.append(SlotSet("times_asked", _text(tracker)))
         dispatcher.utter_message(response=f"utter_inquiry_intro_{kind}")
         return events
 
@@ -93,6 +118,13 @@ class ValidateInquiryForm(FormValidationAction):
         return self._answer_to("area_of_concern", tracker)
 
     async def extract_preferred_times(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "preferred_times":
+            return {}
+        if opening := _opening_entity(tracker):
+            return {"preferred_times": opening}
+        # "what about next week?" or "none of those": questions the times question itself answers.
+        if _times_reply(tracker, _text(tracker)) != offers.Reply():
+            return {"preferred_times": _text(tracker)}
         return self._answer_to("preferred_times", tracker)
 
     async def extract_insurance(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
@@ -153,15 +185,42 @@ class ValidateInquiryForm(FormValidationAction):
             return self._rejected("area_of_concern", "Please tell me which area you'd like help with, like lower back or hip.", dispatcher, tracker)
         return {"area_of_concern": area, "inquiry_failures": 0}
 
-    def validate_preferred_times(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+    async def validate_preferred_times(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
         if value is None:
             return {}
         if (explained := self._explained("preferred_times", dispatcher, tracker)) is not None:
             return explained
+        reply = _times_reply(tracker, str(value))
+        if reply.picked is not None:
+            return await self._hold(reply.picked, dispatcher, tracker)
+        if reply.asked is not None:
+            return {"preferred_times": None, "times_asked": reply.asked, "offered_times": None}
+        if reply.other_times:
+            await _release_held(tracker)
+            return {"preferred_times": None, "times_other": True, "offered_times": None,
+                    "booking_id": None, "requested_start": None}
         times = inquiry.clean_times(str(value))
         if times is None or (_intent(tracker) == "out_of_scope" and not inquiry.mentions_time(str(value))):
             return self._rejected("preferred_times", "Which days or times usually work for you? For example: weekday mornings, or any time.", dispatcher, tracker)
-        return {"preferred_times": times, "inquiry_failures": 0}
+        if tracker.get_slot("booking_id") is not None:
+            await _release_held(tracker)
+        return {"preferred_times": times, "inquiry_failures": 0, "offered_times": None,
+                "booking_id": None, "requested_start": None}
+
+    async def _hold(self, starts: datetime, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+        settings = services.settings()
+        try:
+            held = await asyncio.to_thread(bookings.hold, services.session_factory(), settings, starts=starts,
+                                           conversation_id=tracker.sender_id, now=_now())
+        except Exception as error:  # noqa: BLE001 - the visitor can still give their times in words
+            log.error("Could not hold a time: %s", type(error).__name__)
+            dispatcher.utter_message(text="Sorry, I couldn't hold that time just now.")
+            return {"preferred_times": None, "times_other": True, "offered_times": None}
+        if held is None:
+            dispatcher.utter_message(text="Sorry, that time has just been taken.")
+            return {"preferred_times": None, "offered_times": None}
+        return {"preferred_times": offers.label(held.starts, offers.clinic_zone(settings)), "booking_id": held.booking_id,
+                "requested_start": held.starts.isoformat(), "offered_times": None, "inquiry_failures": 0}
 
     def validate_insurance(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
         if value is None:
@@ -222,7 +281,12 @@ class ValidateInquiryForm(FormValidationAction):
         correction = inquiry.parse_correction(_text(tracker), tracker.current_slot_values())
         if correction is None:
             return {"details_confirmed": None, "correction_requested": True}
-        return {**correction.slots, "details_confirmed": None, "correction_requested": False}
+        changed = dict(correction.slots)
+        if "preferred_times" in changed and tracker.get_slot("booking_id") is not None:
+            # Another time, or the question again: the held one opens for others.
+            await _release_held(tracker)
+            changed.update(booking_id=None, requested_start=None, offered_times=None, times_other=None)
+        return {**changed, "details_confirmed": None, "correction_requested": False}
 
 
 class ActionAskDetailsConfirmed(Action):
@@ -245,6 +309,44 @@ class ActionAskDetailsConfirmed(Action):
         return []
 
 
+class ActionAskPreferredTimes(Action):
+    """The times question: the clinic's open times as buttons, or, without any, the question in words."""
+
+    def name(self) -> str:
+        return "action_ask_preferred_times"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        offer = None
+        if offers.offers_times(tracker.get_slot("inquiry_kind"), other_chosen=bool(tracker.get_slot("times_other")),
+                               asked_text=tracker.get_slot("times_asked")):
+            try:
+                offer = await asyncio.to_thread(offers.make_offer, services.session_factory(), services.settings(),
+                                                asked_text=tracker.get_slot("times_asked"), now=_now())
+            except Exception as error:  # noqa: BLE001 - the visitor can still give their times in words
+                log.error("Could not look up open times: %s", type(error).__name__)
+        if offer is None:
+            dispatcher.utter_message(response="utter_ask_preferred_times")
+            return [SlotSet("offered_times", None)]
+        dispatcher.utter_message(text=offer.text, buttons=offer.buttons)
+        return [SlotSet("offered_times", offer.offered)]
+
+
+class ActionAcknowledgeRequest(Action):
+    """A cost, availability or booking request during the inquiry: it is being taken care of.
+
+    At the times question a request naming days or times is for the form instead, which offers them.
+    """
+
+    def name(self) -> str:
+        return "action_acknowledge_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if tracker.get_slot("requested_slot") == "preferred_times" and _times_reply(tracker, _text(tracker)) != offers.Reply():
+            return []
+        dispatcher.utter_message(response="utter_inquiry_under_way")
+        return []
+
+
 def _new_lead(tracker: Tracker, domain: DomainDict) -> NewLead:
     slots = tracker.current_slot_values()
     insurance = slots.get("insurance")
@@ -259,6 +361,7 @@ def _new_lead(tracker: Tracker, domain: DomainDict) -> NewLead:
         consent_text=_consent_wording(domain),
         consented_at=_consent_time(tracker),
         conversation_id=tracker.sender_id,
+        booking_id=int(slots["booking_id"]) if slots.get("booking_id") is not None else None,
     )
 
 
@@ -289,7 +392,9 @@ def _consent_time(tracker: Tracker) -> datetime:
 
 
 async def _forget_inquiry(tracker: Tracker) -> None:
-    """A withdrawn inquiry leaves none of the visitor's details in the conversation log."""
+    """A withdrawn inquiry leaves none of the visitor's details in the conversation log, and holds no time."""
+    if tracker.get_slot("booking_id") is not None:
+        await _release_held(tracker)
     try:
         await asyncio.to_thread(services.conversation_log().forget_inquiry, tracker.sender_id)
     except Exception as error:  # noqa: BLE001 - the visitor still gets an answer

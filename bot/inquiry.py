@@ -67,6 +67,11 @@ FORM_SLOTS = (
     "contact_email",
     "area_of_concern",
     "preferred_times",
+    "offered_times",
+    "booking_id",
+    "requested_start",
+    "times_asked",
+    "times_other",
     "insurance",
     "consent",
     "details_confirmed",
@@ -344,7 +349,10 @@ def readback(slots: dict) -> str:
     if slots.get("contact_email"):
         lines.append(f"• Email: {slots['contact_email']}")
     lines.append(f"• Area of concern: {slots.get('area_of_concern')}")
-    lines.append(f"• Preferred times: {slots.get('preferred_times')}")
+    if slots.get("requested_start"):
+        lines.append(f"• Requested time: {slots.get('preferred_times')} (held for you until our front desk confirms it)")
+    else:
+        lines.append(f"• Preferred times: {slots.get('preferred_times')}")
     if slots.get("inquiry_kind") == "cost":
         lines.append(f"• Insurance: {slots.get('insurance') or NOT_GIVEN}")
     lines.append("Is that all correct?")

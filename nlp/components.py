@@ -36,11 +36,15 @@ from nlp import safety
 from nlp.focus import question_part
 from nlp.language import LanguageIdentifier
 from nlp.nonsense import is_nonsense, vocabulary_of
-from nlp.two_requests import booking_part, requested_kinds, rescued_request
+from nlp.two_requests import asks_for_advice, asks_something, booking_part, requested_kinds, rescued_request
 
 log = logging.getLogger(__name__)
 
 SAFETY_INTENTS = ("self_harm", "emergency")
+# Intents the classifier gives some requests in their own words ("Dear ..., I am writing to request an
+# appointment" as inform; "can I get in this week? my back is killing me" as medical_advice): when the
+# message asks for something and its words name an inquiry, the inquiry is what it asks for.
+READ_AGAIN_WHEN_ASKING = frozenset({"inform", "out_of_scope", "medical_advice"})
 # Where QuestionFocus keeps a long message's whole text while the classifiers read its question.
 TEXT_AS_TYPED = "text_as_typed"
 VOCABULARY_FILE = "vocabulary.json"
@@ -121,6 +125,9 @@ class TwoRequestsCheck(_Rules):
             elif intent == "faq" and booking_part(text):
                 _overrule(message, "faq+request_appointment", "TwoRequestsCheck")
             elif intent == "nlu_fallback" and (request := rescued_request(text)):
+                _overrule(message, request, "TwoRequestsCheck")
+            elif (intent in READ_AGAIN_WHEN_ASKING and asks_something(text) and not asks_for_advice(text)
+                  and (request := rescued_request(text))):
                 _overrule(message, request, "TwoRequestsCheck")
         return messages
 

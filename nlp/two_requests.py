@@ -44,7 +44,12 @@ STRONG_CUES = {
     ),
     "inquire_availability": re.compile(
         r"\b(?:openings?|availab\w*|slots?|soonest|taking new|fit (?:me|him|her) in|anything (?:on |this |next )?"
-        r"(?:mon|tues?|wed|thu|thurs|fri|sat|sun)\w*|anything (?:this|next) week)\b",
+        r"(?:mon|tues?|wed|thu|thurs|fri|sat|sun)\w*|anything (?:this|next) week)\b"
+        # "anything dec 10", "whats open around lunchtime", "can i get in tmrw", "room for one more"
+        r"|\b(?:anything|something) (?:on |for |at |around |before |after |in |early |late |the )?"
+        r"(?:\d|today|tomorrow|tmrw|tonight|morning|afternoon|evening|lunch|this|next|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+        r"|\bwhat(?:'?s| is| are| times?)? (?:do you have )?(?:open|free|available)\b|\bwhat times? do you have\b"
+        r"|\bwhat do you have\b|\b(?:can|could) (?:i|we|he|she|my \w+) (?:get|come) in\b|\broom for\b",
         re.IGNORECASE,
     ),
     "request_appointment": re.compile(r"\b(?:book\w*|appointments?|appts?|schedul\w*|consult\w*)\b", re.IGNORECASE),
@@ -56,6 +61,32 @@ _BOOKING = re.compile(
     r"make an appointment|set up (?:a|an) (?:appointment|visit|consult\w*)|get (?:a|an) (?:appointment|consult\w*))\b",
     re.IGNORECASE,
 )
+
+
+# A message that asks or requests something: a question, a request, or a letter that opens like one.
+_ASKS = re.compile(
+    r"\?|^\W*(?:can|could|do|does|is|are|any|anything|what|whats|when|how|i'?d like|i would like|i want|i need|"
+    r"need|looking|dear|hi|hello|hey|to whom|subject|please)\b|\b(?:i'?d like|i would like|i am writing|i'?m writing)\b",
+    re.IGNORECASE,
+)
+
+
+# Personal medical questions keep their answer (medical_advice), whatever else the message asks.
+_ADVICE = re.compile(
+    r"\bshould (?:i|she|he|we|my \w+)\b|\bis (?:it|that|this|my \w+) (?:safe|ok|okay|bad|normal|serious|dangerous)\b"
+    r"|\bdo i need\b|\bcan i (?:take|stop|keep taking|skip)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_advice(text: str) -> bool:
+    """True when the message asks a personal medical question ("should I stop my pills?")."""
+    return bool(_ADVICE.search(text))
+
+
+def asks_something(text: str) -> bool:
+    """True when the message is a question or a request, not a plain statement."""
+    return bool(_ASKS.search(text))
 
 
 def requested_kinds(text: str) -> set[str]:

@@ -25,6 +25,7 @@ import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -35,6 +36,8 @@ from bot.conversation_log import rasa_events
 from bot.db import make_engine, make_session_factory
 from bot.leads.models import Lead
 from bot.notify.models import OutboxMessage
+from bot.schedule import offers
+from bot.schedule.models import Booking, BookingStatus
 from bot.settings import PROJECT_ROOT, Settings
 from bot.stack import DEFAULT_MODEL
 from bot.web.chat import ChatSigners
@@ -307,7 +310,7 @@ def test_staff_work_a_chat_captured_lead_from_sign_in_to_deletion(launched):
         page.get_by_role("link", name="Ann Smith").click()
         transcript = page.locator("ol.transcript").inner_text()
         assert "do you have any openings next week" in transcript
-        assert "I can ask our front desk about openings for you" in transcript
+        assert "I can show you our open times" in transcript
         assert "ann.smith@example.com" in page.content()
 
         page.get_by_label("Move to").select_option("contacted")
@@ -515,3 +518,51 @@ def test_ctrl_c_stops_rasa_the_action_server_and_the_web_app(launched):
     assert launched.process.wait(timeout=90) == 0
     assert not any(_port_open(port) for port in launched.ports)
     assert "==> Stopping Rasa and the action server" in "\n".join(launched.output)
+
+
+def press(launched: Launched, sender: str, button: dict) -> list[dict]:
+    """The visitor taps a button: its signed payload goes back as the widget sends it."""
+    request = urllib.request.Request(
+        f"{launched.url}/api/chat", data=json.dumps({"sender_id": signed(launched, sender), "payload": button["payload"]}).encode(),
+        headers={"Content-Type": "application/json"}, method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())["messages"]
+
+
+def offered_buttons(messages: list[dict]) -> list[dict]:
+    return [button for message in messages for button in message.get("buttons") or [] if button["title"] != "Other times"]
+
+
+def reach_the_times_question(launched: Launched, sender: str, name: str, email: str) -> list[dict]:
+    talk(launched, sender, [
+        ("do you have any openings this week?", "What name should our staff use"),
+        (name, "phone number or email"),
+        (email, "What area"),
+    ])
+    messages = chat(launched, sender, "my hip")
+    assert "Which suits you?" in texts(messages), texts(messages)
+    return offered_buttons(messages)
+
+
+def test_a_visitor_picks_an_open_time_which_the_lead_carries_and_no_one_else_is_offered(launched):
+    first_visitor, second_visitor = uuid.uuid4().hex, uuid.uuid4().hex
+    buttons = reach_the_times_question(launched, first_visitor, "Ruth Baker", "ruth.baker@example.com")
+    assert 2 <= len(buttons) <= 6
+    picked = buttons[0]
+    reply = texts(press(launched, first_visitor, picked))
+    assert "May our clinic staff contact you" in reply
+    readback = talk(launched, first_visitor, [("yes", f"Requested time: {picked['title']}")])[0]
+    assert "held for you" in readback
+    talk(launched, first_visitor, [("yes", "Thank you, Ruth!")])
+
+    [lead] = leads_of(launched, first_visitor)
+    assert lead.preferred_times == picked["title"]
+    with launched.session() as session:
+        booking = session.scalars(select(Booking).where(Booking.lead_id == lead.id)).one()
+        assert booking.status == BookingStatus.requested
+        assert offers.label(booking.starts, ZoneInfo(launched.settings.clinic_timezone)) == picked["title"]
+
+    others = reach_the_times_question(launched, second_visitor, "Sam Ortiz", "sam.ortiz@example.com")
+    assert picked["title"] not in [button["title"] for button in others]
+    chat(launched, second_visitor, "stop")

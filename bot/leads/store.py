@@ -31,6 +31,7 @@ from bot.leads.contact import normalize_email, normalize_phone
 from bot.leads.links import lead_page_url
 from bot.leads.models import Lead, LeadKind, LeadStatus
 from bot.notify.queue import queue_lead_notices
+from bot.schedule.bookings import attach_to_lead
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,9 @@ class NewLead:
     conversation_id: str
     # Optional: a key the caller chooses for this submission (see the module docstring).
     submission_key: str | None = None
+    # Optional: the time held for this visitor in the chat (`bot.schedule.bookings.hold`), which
+    # becomes this lead's requested time in the same transaction.
+    booking_id: int | None = None
 
 
 def _text(value: str | None, field: str, label: str, limit: int, *, required: bool) -> str:
@@ -179,12 +183,14 @@ class LeadStore:
             )
             session.add(lead)
             try:
-                # The flush assigns the lead number the notices refer to.
+                # The flush assigns the lead number the notices and the booking refer to.
                 session.flush()
+                requested = self._request_time(session, lead, new.booking_id, now) if new.booking_id else None
                 queue_lead_notices(
                     session,
                     lead_id=lead.id,
                     kind=lead.kind,
+                    requested_time=requested,
                     url=lead_page_url(self._settings.public_url, lead.id),
                     created_at=now,
                     settings=self._settings,
@@ -200,6 +206,16 @@ class LeadStore:
                 return existing
             log.info("Lead #%s saved (%s)", lead.id, lead.kind.value)
             return lead.id
+
+    def _request_time(self, session: Session, lead: Lead, booking_id: int, now: datetime) -> datetime | None:
+        """The time held in the chat, now requested on this lead; None when it could not be kept."""
+        booking = attach_to_lead(session, self._settings, booking_id=booking_id,
+                                 conversation_id=lead.conversation_id, lead_id=lead.id, now=now)
+        if booking is None:
+            # The hold lapsed and someone else has the time: staff see it was asked for, not kept.
+            lead.preferred_times = f"{lead.preferred_times} (no longer free when the inquiry was sent)"[:MAX_TEXT]
+            return None
+        return booking.starts
 
     @staticmethod
     def _find_submission(session: Session, conversation_id: str, key: str) -> int | None:

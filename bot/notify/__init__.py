@@ -24,12 +24,23 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
-def build_notice_payload(lead_id: int, kind: Enum | str, created_at: datetime, url: str) -> dict:
-    """What every channel says about a new lead; `url` is the lead's staff page."""
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def build_notice_payload(
+    lead_id: int, kind: Enum | str, created_at: datetime, url: str, requested_time: datetime | None = None
+) -> dict:
+    """What every channel says about a new lead; `url` is the lead's staff page.
+
+    `requested_time` (UTC, as `...Z`, or null): the start of the time the visitor picked in the chat,
+    held for them until staff confirm or decline it.
+    """
     return {
         "event": LEAD_CREATED,
         "lead_id": lead_id,
         "kind": kind.value if isinstance(kind, Enum) else str(kind),
         "url": url,
-        "created_at": created_at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+        "created_at": _utc_text(created_at),
+        "requested_time": _utc_text(requested_time) if requested_time else None,
     }

@@ -57,12 +57,18 @@ def build_notice_email(payload: Mapping, settings: Settings) -> EmailMessage:
     # One id per lead: should a notice ever go out twice, mail clients show it once.
     message["Message-ID"] = f"<lead-{lead_id}.{int(created_at.timestamp())}@{domain}>"
     message["Auto-Submitted"] = "auto-generated"
+    requested = ""
+    if payload.get("requested_time"):
+        starts = _parse_time(payload["requested_time"]).astimezone(_clinic_zone(settings))
+        requested = (f"Requested time: {starts.strftime('%A %d %B %Y, %H:%M %Z')} (held for the visitor: "
+                     "confirm or decline it on the lead's page)\n")
     message.set_content(
         f"A new {label} came in through the {settings.clinic_name} website assistant.\n"
         "\n"
         f"Lead number: {lead_id}\n"
         f"Kind: {payload['kind']}\n"
         f"Received: {received.strftime('%A %d %B %Y, %H:%M %Z')}\n"
+        f"{requested}"
         "\n"
         "Open it in the staff page (sign-in required):\n"
         f"{payload['url']}\n"

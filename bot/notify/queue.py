@@ -24,10 +24,14 @@ def notice_channels(settings: Settings) -> list[OutboxChannel]:
 
 
 def queue_lead_notices(
-    db: Session, *, lead_id: int, kind: Enum | str, url: str, created_at: datetime, settings: Settings
+    db: Session, *, lead_id: int, kind: Enum | str, url: str, created_at: datetime, settings: Settings,
+    requested_time: datetime | None = None,
 ) -> None:
-    """Add one outbox row per configured channel; the caller's commit saves them with the lead."""
-    payload = json.dumps(build_notice_payload(lead_id, kind, created_at, url))
+    """Add one outbox row per configured channel; the caller's commit saves them with the lead.
+
+    `requested_time`: the start of the time the visitor picked in the chat, when they picked one.
+    """
+    payload = json.dumps(build_notice_payload(lead_id, kind, created_at, url, requested_time))
     for channel in notice_channels(settings):
         db.add(
             OutboxMessage(

@@ -149,7 +149,7 @@ async def test_inquiries_completed_across_servers_are_stored_once(scale_out) -> 
             ("i'd like to book an appointment", "What name should our staff use"),
             (name, "best phone number or email"),
             (phone, "What area would you like help with"),
-            ("Lower back", "Which days and times suit you"),
+            ("Lower back", "days and times suit you"),
             ("weekday mornings", "May our clinic staff contact you"),
             ("/affirm", "Here's what I'll send"),
             ("/affirm", f"Thank you, {name.split()[0]}!"),
