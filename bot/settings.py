@@ -203,6 +203,10 @@ class Settings:
     # The clinic's article the page shows and the answers come from.
     content_dir: Path = PROJECT_ROOT.parent / "shared" / "content"
     opening_hours: OpeningHours = field(default_factory=OpeningHours)
+    # Openings (bot.schedule): hours a requested time stays held for the visitor before it opens
+    # again, and minutes between refreshes of the clinic's calendar feed.
+    hold_hours: int = 24
+    calendar_refresh_minutes: int = 15
     # Notices to staff
     smtp_host: str = ""
     smtp_port: int = 25
@@ -289,6 +293,8 @@ class Settings:
                 env.get("CLINIC_OPEN_DAYS", "").strip() or "mon-fri",
                 env.get("CLINIC_OPEN_HOURS", "").strip() or "08:00-17:00",
             ),
+            hold_hours=_positive(env, "HOLD_HOURS", cls.hold_hours),
+            calendar_refresh_minutes=_positive(env, "CALENDAR_REFRESH_MINUTES", cls.calendar_refresh_minutes),
             smtp_host=env.get("SMTP_HOST", "").strip(),
             smtp_port=_int(env, "SMTP_PORT", cls.smtp_port),
             smtp_username=env.get("SMTP_USERNAME", "").strip(),
