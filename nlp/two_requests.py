@@ -49,10 +49,17 @@ STRONG_CUES = {
         r"|\b(?:anything|something) (?:on |for |at |around |before |after |in |early |late |the )?"
         r"(?:\d|today|tomorrow|tmrw|tonight|morning|afternoon|evening|lunch|this|next|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
         r"|\bwhat(?:'?s| is| are| times?)? (?:do you have )?(?:open|free|available)\b|\bwhat times? do you have\b"
-        r"|\bwhat do you have\b|\b(?:can|could) (?:i|we|he|she|my \w+) (?:get|come) in\b|\broom for\b",
+        r"|\bwhat do you have\b|\b(?:can|could) (?:i|we|he|she|my \w+) (?:get|come) in\b|\broom for\b"
+        # A short question that is only a day or a time: "tommorow afternon?", "wed the 23rd at 2:30?"
+        r"|^(?=[^?]{1,40}\?+\s*$)(?=.*(?:\b(?:mon|tue|wed|thu|fri|sat|sun|tom+or+ow|tmrw|today|morning|aft\w*|evening|"
+        r"jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)|\d(?:st|nd|rd|th|am|pm|:\d\d)|\d\s*(?:am|pm)\b))",
         re.IGNORECASE,
     ),
-    "request_appointment": re.compile(r"\b(?:book\w*|appointments?|appts?|schedul\w*|consult\w*)\b", re.IGNORECASE),
+    "request_appointment": re.compile(
+        r"\b(?:book\w*|appointments?|appts?|schedul\w*|consult\w*)\b"
+        r"|\b(?:request|arrange|set up|get|want|like) (?:an? |my |his |her )?(?:first |initial )?(?:evaluation|eval|visit|assessment)\b",
+        re.IGNORECASE,
+    ),
 }
 _PARTS = re.compile(r"[?.;!]+\s*|\s*,\s*(?:and |also |plus )?|\s+(?:and also|also|plus)\s+", re.IGNORECASE)
 _BOOKING = re.compile(

@@ -512,14 +512,6 @@ def test_the_database_keys_and_logs_are_for_the_assistants_account_only(launched
     assert shared == {}
 
 
-def test_ctrl_c_stops_rasa_the_action_server_and_the_web_app(launched):
-    assert all(_port_open(port) for port in launched.ports)
-    launched.process.send_signal(signal.SIGINT)
-    assert launched.process.wait(timeout=90) == 0
-    assert not any(_port_open(port) for port in launched.ports)
-    assert "==> Stopping Rasa and the action server" in "\n".join(launched.output)
-
-
 def press(launched: Launched, sender: str, button: dict) -> list[dict]:
     """The visitor taps a button: its signed payload goes back as the widget sends it."""
     request = urllib.request.Request(
@@ -566,3 +558,12 @@ def test_a_visitor_picks_an_open_time_which_the_lead_carries_and_no_one_else_is_
     others = reach_the_times_question(launched, second_visitor, "Sam Ortiz", "sam.ortiz@example.com")
     assert picked["title"] not in [button["title"] for button in others]
     chat(launched, second_visitor, "stop")
+
+
+def test_ctrl_c_stops_rasa_the_action_server_and_the_web_app(launched):
+    assert all(_port_open(port) for port in launched.ports)
+    launched.process.send_signal(signal.SIGINT)
+    assert launched.process.wait(timeout=90) == 0
+    assert not any(_port_open(port) for port in launched.ports)
+    assert "==> Stopping Rasa and the action server" in "\n".join(launched.output)
+

@@ -28,9 +28,10 @@ OFFERED = 6
 # The inquiries whose times question offers open times; a cost question or a call-back asks in words.
 KINDS_OFFERED_TIMES = frozenset({"availability", "appointment"})
 _ASKS_AGAIN = re.compile(
-    r"\?\s*$|^\s*(?:what|how) about\b|^\s*(?:do|does|is|are|can|could|would|will|any|anything|got)\b|\banything\b"
+    r"\?\s*$|^\s*(?:what|how) about\b|^\s*(?:do|does|is|are|can|could|would|will|anything|got)\b|\banything\b"
     r"|\bany (?:openings?|times?|slots?|availability|spots?)\b|\b(?:other|different|more|later|earlier) (?:times?|days?|options?)\b"
-    r"|\bnone of (?:those|these|them)\b|\b(?:those|these) (?:don'?t|do not|won'?t) work\b",
+    r"|\bnone of (?:those|these|them)\b|\b(?:those|these) (?:don'?t|do not|won'?t) work\b"
+    r"|\b(?:need|want|like|looking for) (?:something|an? (?:time|slot|opening|appointment))\b",
     re.IGNORECASE,
 )
 _NONE_OF_THESE = re.compile(
@@ -100,19 +101,19 @@ def _clock(value: time) -> str:
 
 
 def _described(asked: RequestedTimes) -> str:
-    """What the visitor asked for, in words: "Fri Dec 4, from 12:00 PM"."""
+    """What the visitor asked for, as words that follow "open times": "on Fri Dec 4 from 12:00 PM"."""
     parts = []
     if asked.days:
         shown = [f"{day:%a %b} {day.day}" for day in asked.days]
         consecutive = all((later - earlier).days == 1 for earlier, later in zip(asked.days, asked.days[1:]))
-        parts.append(f"{shown[0]} to {shown[-1]}" if len(shown) > 2 and consecutive else " or ".join(shown))
+        parts.append(f"from {shown[0]} to {shown[-1]}" if len(shown) > 2 and consecutive else "on " + " or ".join(shown))
     if asked.earliest and asked.latest:
         parts.append(f"between {_clock(asked.earliest)} and {_clock(asked.latest)}")
     elif asked.earliest:
         parts.append(f"from {_clock(asked.earliest)}")
     elif asked.latest:
         parts.append(f"before {_clock(asked.latest)}")
-    return ", ".join(parts)
+    return " ".join(parts)
 
 
 def make_offer(factory: sessionmaker, settings: Settings, *, asked_text: str | None, now: datetime) -> Offer | None:
@@ -128,8 +129,8 @@ def make_offer(factory: sessionmaker, settings: Settings, *, asked_text: str | N
         windows = asked.windows(tz, today=now.astimezone(tz).date())
         openings = find_openings(factory, settings, now=now, windows=windows, limit=OFFERED) if windows else []
         described = _described(asked)
-        intro = (f"Here are our open times for {described}." if openings else
-                 f"We have nothing open for {described}. Here are the nearest open times.")
+        intro = (f"Here are our open times {described}." if openings else
+                 f"We have nothing open {described}. Here are the nearest open times.")
     if not openings:
         openings = find_openings(factory, settings, now=now, limit=OFFERED)
     if not openings:
@@ -141,23 +142,57 @@ def make_offer(factory: sessionmaker, settings: Settings, *, asked_text: str | N
     return Offer(text=text, buttons=buttons, offered=[opening.starts.astimezone(timezone.utc).isoformat() for opening in openings])
 
 
-_ONE_TIME = re.compile(r"\b(?:at|@)\s*\d|\b\d{1,2}(?::\d\d)?\s*(?:a\.?m|p\.?m|o'?clock)\b|\b\d{1,2}:\d\d\b", re.IGNORECASE)
-_A_RANGE = re.compile(r"\b(?:after|before|between|from|past|until|till|by|later|earlier|around|about)\b", re.IGNORECASE)
+_A_RANGE = re.compile(r"\b(?:after|before|between|from|past|until|till|by|later|earlier|around|about|only)\b", re.IGNORECASE)
 _NTH = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4,
         "5th": 4, "sixth": 5, "6th": 5, "last": -1}
 _NTH_ONE = re.compile(r"\b(?:the )?(" + "|".join(_NTH) + r")(?: one| option| time| slot)\b", re.IGNORECASE)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+# A clock time, not a day of the month ("dec 8", "the 8th", "12/8" are dates).
+_CLOCK = re.compile(rf"(?<!/)\b(\d{{1,2}})(?::(\d\d))?\s*(a\.?m\.?|p\.?m\.?|o'?clock)?(?![\d/]|st\b|nd\b|rd\b|th\b)",
+                    re.IGNORECASE)
+# Words that point at one of the shown times: "the afternoon one", "thurs 10 is good", "11 pls".
+_POINTS_AT_SHOWN = re.compile(r"\bone\b|\bthat\b|\bworks?\b|\bis (?:good|fine|great|perfect)\b|\bpls\b|\bplease\b"
+                              r"|\bi'?ll take\b|\bsounds good\b|\bok(?:ay)?\b|\bperfect\b", re.IGNORECASE)
+
+
+_WEEKDAY = re.compile(r"\b(?:mon|tue|wed|thu|fri|sat|sun)", re.IGNORECASE)
+
+
+def _clock_times(text: str) -> list[tuple[int, int, str]]:
+    """Clock times typed: (hour 1-12 or 0-23, minute, "am"/"pm"/"") each, days of the month left out."""
+    found = []
+    for match in _CLOCK.finditer(text):
+        if re.search(rf"\b{_MONTH}\s*(?:\d{{1,2}}\s*(?:or|and|,|-|to)\s*)?$", text[:match.start()], re.IGNORECASE):
+            continue
+        hour, minute = int(match.group(1)), int(match.group(2) or 0)
+        if 1 <= hour <= 23 and minute < 60:
+            found.append((hour, minute, (match.group(3) or "").replace(".", "").lower()[:2]))
+    return found
+
+
+def _same_clock(local: datetime, typed: tuple[int, int, str]) -> bool:
+    hour, minute, half = typed
+    if local.minute != minute:
+        return False
+    if half == "am" or half == "pm" or hour > 12:
+        return local.hour == (hour % 12 + (12 if half == "pm" else 0) if hour <= 12 else hour)
+    return local.hour % 12 == hour % 12
 
 
 def picked_from_typed(text: str, offered: list[str], *, now: datetime, settings: Settings) -> datetime | None:
-    """The one shown time a typed reply means ("the 9am one", "tuesday at 2", "the second one"), if exactly one fits.
+    """The one shown time a typed reply means, if exactly one fits: "the 9am one", "thurs 10 is good",
+    "the second one", "the tomorrow afternoon one".
 
-    A range ("after 3", "mornings") picks nothing: it describes when the visitor is free.
+    A range ("after 3", "mornings only") picks nothing: it describes when the visitor is free.
     """
     if (nth := _NTH_ONE.search(text)) and offered:
         index = _NTH[nth.group(1).lower()]
         return parse_opening(offered[index]) if index < len(offered) else None
+    if _A_RANGE.search(text):
+        return None
     asked = asked_times(text, now=now, settings=settings)
-    if asked is None or asked.earliest is None or not _ONE_TIME.search(text) or _A_RANGE.search(text):
+    clocks = _clock_times(text)
+    if not clocks and (asked is None or not _POINTS_AT_SHOWN.search(text)):
         return None
     tz = ZoneInfo(settings.clinic_timezone)
     fitting = []
@@ -166,7 +201,14 @@ def picked_from_typed(text: str, offered: list[str], *, now: datetime, settings:
         if starts is None:
             continue
         local = starts.astimezone(tz)
-        if local.time() == asked.earliest and (asked.days is None or local.date() in asked.days):
+        # "monday at 2" said on a Monday may mean today's 2:00 shown among the buttons.
+        if asked is not None and asked.days is not None and not (local.date() in asked.days or (_WEEKDAY.search(text) and any(
+                day.weekday() == local.weekday() and abs((day - local.date()).days) == 7 for day in asked.days))):
+            continue
+        if clocks:
+            if any(_same_clock(local, typed) for typed in clocks):
+                fitting.append(starts)
+        elif asked is not None and (asked.earliest or time(0)) <= local.time() < (asked.latest or time(23, 59)):
             fitting.append(starts)
     return fitting[0] if len(fitting) == 1 else None
 

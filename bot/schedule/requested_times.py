@@ -181,6 +181,12 @@ def _calendar_dates(text: str, today: date) -> list[date]:
             parsed = dateparser.parse(match.group(0).replace(" of ", " "), languages=["en"], settings=settings)
             if parsed is not None:
                 found.append(parsed.date())
+    # "dec 8 or 9": the second number is a day of the same month.
+    for match in re.finditer(rf"\b((?:{months})\.?)\s+\d{{1,2}}(?:st|nd|rd|th)?((?:\s*(?:or|and|,|-|to)\s*\d{{1,2}}(?:st|nd|rd|th)?\b)+)", text):
+        for number in re.findall(r"\d{1,2}", match.group(2)):
+            parsed = dateparser.parse(f"{match.group(1)} {number}", languages=["en"], settings=settings)
+            if parsed is not None:
+                found.append(parsed.date())
     # "the 10th", "the 28th or 29th": the next day of the month with that number.
     for match in re.finditer(r"\b(\d{1,2})(?:st|nd|rd|th)\b", text):
         if re.search(rf"\b(?:{months})\.?\s+$", text[:match.start()]) or re.match(rf"\s+(?:of\s+)?(?:{months})\b", text[match.end():]):

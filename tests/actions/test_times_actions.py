@@ -70,7 +70,7 @@ async def test_the_words_that_started_the_inquiry_choose_the_times_offered(domai
     for starts in slots["offered_times"]:
         local = datetime.fromisoformat(starts).astimezone(TZ)
         assert local.weekday() == 4 and local.hour >= 12
-    assert "Here are our open times for Fri" in message["text"]
+    assert "Here are our open times on Fri" in message["text"]
 
 
 async def test_a_cost_inquiry_is_asked_in_words(domain, database):
