@@ -6,6 +6,7 @@ from alembic import context
 import bot.audit  # noqa: F401
 import bot.leads.models  # noqa: F401
 import bot.notify.models  # noqa: F401
+import bot.schedule.models  # noqa: F401
 import bot.staff.models  # noqa: F401
 from bot.db import Base, make_engine
 from bot.settings import Settings
