@@ -10,7 +10,7 @@ import copy
 import math
 from dataclasses import asdict, dataclass
 
-from bench import soak, turns
+from bench import openings, soak, turns
 from bench.widget import widget_size
 
 TARGET_ACCURACY = 0.97
@@ -233,6 +233,7 @@ def targets(result: dict) -> list[dict]:
         *_cost_targets(result, ours),
         *(Target(*target) for target in turns.targets(result.get("long_conversations"))),
         *(Target(*target) for target in soak.targets(result.get("soak"))),
+        *(Target(*target) for target in openings.targets(result.get("openings"))),
         _widget_target(result),
     ]
     return [asdict(target) for target in found]
@@ -508,6 +509,7 @@ def markdown(result: dict) -> str:
     lines += _serving_section(result)
     lines += turns.markdown_section(result.get("long_conversations"))
     lines += soak.markdown_section(result.get("soak"))
+    lines += openings.markdown_section(result.get("openings"))
     lines += _levers_section(result)
     lines += _recommended_section(result)
     return "\n".join(lines).rstrip() + "\n"
