@@ -16,7 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.schedule import rules, seats
-from bot.schedule.hours import UTC, DayRules, IntervalSet, aware_utc, clip, day_blocks, grid, local_days
+from bot.schedule.hours import (
+    UTC, DayRules, IntervalSet, aware_utc, clip, day_blocks, grid, local_days, local_to_utc,
+)
 from bot.schedule.models import CELL_MINUTES, SINGLE_ROW_ID, ScheduleException, ScheduleSettings, VisitType, WeeklyHours
 from bot.schedule.rules import Visit
 from bot.settings import Settings
@@ -24,6 +26,8 @@ from bot.settings import Settings
 # The soonest an opening may start: staff need this much notice.
 LEAD_MINUTES = 60
 CELL_SECONDS = CELL_MINUTES * 60
+# Busy times and seats are read this many days at a time.
+CHUNK_DAYS = 7
 
 
 class Opening(NamedTuple):
@@ -36,7 +40,11 @@ class Opening(NamedTuple):
 
 
 class Plan:
-    """Everything that decides openings between `starts` and `ends`, read once from the database."""
+    """Everything that decides openings between `starts` and `ends`.
+
+    Staff's rules are read at once; busy times and taken seats a week at a time as the days are
+    visited, so an early answer reads only the first week.
+    """
 
     def __init__(self, session: Session, settings: Settings, visit: Visit, starts: datetime, ends: datetime,
                  *, with_seats: bool = True) -> None:
@@ -45,15 +53,30 @@ class Plan:
         self.starts, self.ends = starts, ends
         self.length = timedelta(minutes=visit.minutes)
         # Blocks of a local day stay inside that day, so the days `starts`-`ends` touch are all there are.
-        days = list(local_days(starts, ends, self.tz))
-        self.days = days
-        self.rules: DayRules = rules.load_day_rules(session, settings, days[0], days[-1])
-        self.busy = IntervalSet(rules.busy_between(session, starts, ends))
+        self.days = list(local_days(starts, ends, self.tz))
+        self.rules: DayRules = rules.load_day_rules(session, settings, self.days[0], self.days[-1])
         self.capacity = rules.capacity(session)
-        self.taken = seats.taken_per_cell(session, starts, ends) if with_seats else None
+        self._session = session
+        self._with_seats = with_seats
+        self._chunk: int | None = None
+        self.busy = IntervalSet(())
+        self.taken: dict[int, int] | None = None
+
+    def _load(self, day: date) -> None:
+        """Busy times and taken seats of the week (from the first day) that `day` falls in."""
+        index = (day - self.days[0]).days // CHUNK_DAYS
+        if index == self._chunk:
+            return
+        first = self.days[0] + timedelta(days=index * CHUNK_DAYS)
+        low = max(self.starts, local_to_utc(first, time(0), self.tz))
+        high = min(self.ends, local_to_utc(first + timedelta(days=CHUNK_DAYS), time(0), self.tz))
+        self.busy = IntervalSet(rules.busy_between(self._session, low, high))
+        self.taken = seats.taken_per_cell(self._session, low, high) if self._with_seats else None
+        self._chunk = index
 
     def candidates(self, day: date) -> Iterator[datetime]:
         """The grid's starts on `day` that fit the schedule, the range and the busy times (seats unchecked)."""
+        self._load(day)
         for block in day_blocks(self.rules, day, self.tz):
             for starts in grid(block, self.visit.minutes):
                 ends = starts + self.length
@@ -73,7 +96,8 @@ class Plan:
     def within_schedule(self, starts: datetime, ends: datetime) -> bool:
         """Whether `starts`-`ends` lies inside one bookable block and outside the busy times."""
         blocks = IntervalSet(block for day in self.days for block in day_blocks(self.rules, day, self.tz))
-        return blocks.contains(starts, ends) and not self.busy.overlaps(starts, ends)
+        busy = IntervalSet(rules.busy_between(self._session, starts, ends))
+        return blocks.contains(starts, ends) and not busy.overlaps(starts, ends)
 
     def opening(self, starts: datetime) -> Opening:
         return Opening(starts, starts + self.length, self.visit.id, self.visit.name)
@@ -118,21 +142,21 @@ def find_openings(
         if visit is None:
             return []
         plan = Plan(session, settings, visit, earliest, latest)
-    found: list[Opening] = []
-    for day in plan.days:
-        on_day = 0
-        for starts in plan.candidates(day):
-            if allowed is not None and not allowed.contains(starts, starts + plan.length):
-                continue
-            if not plan.has_seat(starts):
-                continue
-            found.append(plan.opening(starts))
-            on_day += 1
-            if len(found) >= limit:
-                return found
-            if per_day is not None and on_day >= per_day:
-                break
-    return found
+        found: list[Opening] = []
+        for day in plan.days:
+            on_day = 0
+            for starts in plan.candidates(day):
+                if allowed is not None and not allowed.contains(starts, starts + plan.length):
+                    continue
+                if not plan.has_seat(starts):
+                    continue
+                found.append(plan.opening(starts))
+                on_day += 1
+                if len(found) >= limit:
+                    return found
+                if per_day is not None and on_day >= per_day:
+                    break
+        return found
 
 
 def is_opening(session: Session, settings: Settings, visit: Visit, starts: datetime, now: datetime) -> bool:

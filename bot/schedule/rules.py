@@ -121,9 +121,9 @@ def feed_state_row(session: Session) -> CalendarFeedState:
 
 def busy_between(session: Session, starts: datetime, ends: datetime) -> list[Interval]:
     """The feed's busy stretches that share time with `starts`-`ends`, earliest first."""
+    # The table's columns rather than the mapped class: thousands of rows, no ORM loading needed.
+    columns = BusyTime.__table__.c
     rows = session.execute(
-        select(BusyTime.starts, BusyTime.ends)
-        .where(BusyTime.starts < ends, BusyTime.ends > starts)
-        .order_by(BusyTime.starts)
+        select(columns.starts, columns.ends).where(columns.starts < ends, columns.ends > starts).order_by(columns.starts)
     ).all()
     return [(row[0], row[1]) for row in rows]

@@ -19,6 +19,7 @@ from bot.db import ENGINE, SESSION_FACTORY, database_in_use, make_engine, make_s
 from bot.leads.links import STAFF_PREFIX
 from bot.leads.visits import visit_email_sender
 from bot.notify.outbox import OutboxWorker
+from bot.schedule.worker import schedule_worker
 from bot.secrets import rasa_api_token
 from bot.settings import SETTINGS, Settings
 from bot.staff.app import make_staff_app
@@ -134,6 +135,8 @@ def create_app(settings: Settings) -> web.Application:
     app[RECENT_ANSWERS] = RecentAnswers()
     app[SESSION_RENEWAL] = SessionRenewal(settings.rasa_session_turns, app[RASA_API_TOKEN])
     app.cleanup_ctx.extend([database, outbox_worker, http_client])
+    # Lapses expired holds and refreshes the clinic calendar's feed, with the client above.
+    app.cleanup_ctx.append(schedule_worker(HTTP_CLIENT))
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),

@@ -259,3 +259,17 @@ def test_weekly_hours_are_honoured_when_holding(session_factory, settings):
     set_weekly_hours(session_factory, [4], time(13), time(15))
     assert hold(session_factory, settings, starts=EIGHT, conversation_id="a", now=NOW) is None
     assert hold(session_factory, settings, starts=local(2024, 3, 8, 13), conversation_id="a", now=NOW)
+
+
+def test_no_visitor_detail_reaches_the_log(session_factory, settings, caplog):
+    from tests.leads.factories import PERSONAL_FRAGMENTS
+    with caplog.at_level("DEBUG", logger="bot"):
+        booking = _requested(session_factory, settings)
+        with session_factory() as session:
+            propose(session, settings, booking_id=booking.id, starts=NINE, now=NOW)
+            session.commit()
+        hold(session_factory, settings, starts=local(2024, 3, 11, 8), conversation_id="conversation-1", now=NOW)
+        lapse_expired(session_factory, now=NOW + timedelta(days=2))
+    logged = caplog.text
+    assert "Booking #" in logged
+    assert "conversation-1" not in logged and not [f for f in PERSONAL_FRAGMENTS if f in logged]
