@@ -5,15 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import insert, select
 
 from bot.audit import AuditEntry
+from bot.schedule import worker
 from bot.schedule.bookings import attach_to_lead, hold
 from bot.schedule.models import Booking, BusyTime
 from bot.schedule.openings import find_openings
 from tests.staff.helpers import Database
 
 NEW_YORK = ZoneInfo("America/New_York")
+
+
+@pytest.fixture
+def no_schedule_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The web app without its schedule worker (tested in tests/schedule): on the real clock it would
+    lapse the test clock's holds, and clear busy times the test wrote, at any moment."""
+
+    async def stay_idle(*args: object, **kwargs: object) -> None:
+        return None
+
+    monkeypatch.setattr(worker, "run_schedule_worker", stay_idle)
 
 
 def local(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:

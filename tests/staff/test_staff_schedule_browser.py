@@ -17,10 +17,10 @@ from bot.schedule.openings import find_openings
 from bot.schedule.models import BookingStatus
 from tests.fixtures.axe import serious_violations
 from tests.staff.helpers import ADMIN_EMAIL, PASSWORD, STAFF_EMAIL, FakeClock, Leads
-from tests.staff.schedule_helpers import add_busy, read_booking, request_time
+from tests.staff.schedule_helpers import add_busy, no_schedule_worker, read_booking, request_time  # noqa: F401 - a fixture
 from tests.web.stand_ins import BROWSER_ARGS, ServerThread
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_schedule_worker")]
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}

@@ -3,6 +3,7 @@ never cached, an iCalendar file of confirmed visits naming the visitor by first 
 
 from __future__ import annotations
 
+import pytest
 from datetime import timezone
 
 import icalendar
@@ -11,7 +12,9 @@ from sqlalchemy import select
 from bot.schedule.bookings import confirm
 from bot.schedule.models import ScheduleSettings
 from tests.staff.helpers import signed_in
-from tests.staff.schedule_helpers import local, request_time
+from tests.staff.schedule_helpers import local, no_schedule_worker, request_time  # noqa: F401 - a fixture
+
+pytestmark = pytest.mark.usefixtures("no_schedule_worker")
 
 
 def _token(database) -> str:

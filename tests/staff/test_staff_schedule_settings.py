@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from bot.schedule.models import ScheduleException, ScheduleSettings, VisitType, WeeklyHours
 from tests.staff.helpers import ADMIN_EMAIL, csrf_from, form_token, signed_in
-from tests.staff.schedule_helpers import audit_details
+from tests.staff.schedule_helpers import audit_details, no_schedule_worker  # noqa: F401 - a fixture
+
+pytestmark = pytest.mark.usefixtures("no_schedule_worker")
 
 SETTINGS = "/staff/schedule/settings"
 # Everything an administrator can post, with a valid form.
@@ -24,7 +26,6 @@ ADMIN_POSTS = {
     "/calendar": {"url": "https://calendar.example/secret.ics"},
     "/visits-feed": {},
 }
-
 
 def _schedule_rows(database) -> tuple:
     """Everything the settings forms write, to compare before and after."""

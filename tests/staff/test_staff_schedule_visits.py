@@ -20,10 +20,12 @@ from bot.schedule.openings import find_openings
 from bot.settings import Settings
 from bot.staff.models import StaffAccount
 from tests.staff.helpers import FakeClock, Leads, add_account, csrf_from, signed_in
-from tests.staff.schedule_helpers import lead_bookings, local, read_booking, request_time
+from tests.staff.schedule_helpers import lead_bookings, local, no_schedule_worker, read_booking, request_time  # noqa: F401 - a fixture
 
 MONDAY_ELEVEN = local(2025, 3, 3, 11)
 TUESDAY_NINE = local(2025, 3, 4, 9)
+
+pytestmark = pytest.mark.usefixtures("no_schedule_worker")
 
 
 def _words(html: str) -> str:

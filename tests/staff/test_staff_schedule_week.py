@@ -3,6 +3,7 @@ closed days and busy times, other weeks, and the same week as a list."""
 
 from __future__ import annotations
 
+import pytest
 import re
 from datetime import date, time
 
@@ -10,7 +11,9 @@ from bot.schedule.bookings import confirm, hold, propose
 from bot.schedule.models import ScheduleException
 from tests.staff.helpers import signed_in
 from bot.staff.week import Week, WeekDay, _grid
-from tests.staff.schedule_helpers import NEW_YORK, add_busy, local, request_time
+from tests.staff.schedule_helpers import NEW_YORK, add_busy, local, no_schedule_worker, request_time  # noqa: F401 - a fixture
+
+pytestmark = pytest.mark.usefixtures("no_schedule_worker")
 
 
 def _words(html: str) -> str:
