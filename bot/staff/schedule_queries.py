@@ -82,7 +82,8 @@ def feed_status(state: feed.FeedState, settings: Settings, *, now: datetime) -> 
 @dataclass(frozen=True)
 class VisitPanel:
     """A lead's visit for its page: the booking (None: no time picked), and its confirmation email:
-    `email` is "sent", "queued", "failing", "no_address" (the lead gave none) or "no_server" (no SMTP)."""
+    `email` is "sent", "queued", "failing", "not_queued" (confirmed while email could not be sent),
+    "no_address" (the lead gave none) or "no_server" (no SMTP)."""
 
     booking: Booking | None
     email: str
@@ -108,7 +109,8 @@ def visit_panel(db: Session, lead: Lead, settings: Settings) -> VisitPanel:
     if booking is not None:
         row = db.scalar(select(OutboxMessage).where(OutboxMessage.booking_id == booking.id))
     if row is None:
-        return VisitPanel(booking, "queued")
+        confirmed = booking is not None and booking.status == BookingStatus.confirmed
+        return VisitPanel(booking, "not_queued" if confirmed else "queued")
     if row.sent_at is not None:
         return VisitPanel(booking, "sent", email_sent_at=row.sent_at)
     return VisitPanel(booking, "failing" if row.last_error else "queued", email_error=row.last_error)

@@ -239,3 +239,18 @@ def test_confirm_decline_and_propose_in_one_transaction_each_on_both_databases(a
         assert db.get(Lead, lead_id).status == LeadStatus.scheduled
         [row] = db.scalars(select(OutboxMessage).where(OutboxMessage.channel == OutboxChannel.visit_email))
         assert row.booking_id == moved.booking.id
+
+
+async def test_a_visit_confirmed_before_email_was_set_up_still_says_to_phone(
+    aiohttp_client, make_staff_app, accounts_made, smtp_settings, database, maria, clock
+) -> None:
+    lead_id, booking_id = maria
+    with database.session_factory() as db:
+        actor = db.scalar(select(StaffAccount))
+        visits.confirm_visit(db, database.settings, lead_id=lead_id, booking_id=booking_id,
+                             expected_status="requested", actor=actor, now=clock())
+        db.commit()
+    client = await aiohttp_client(make_staff_app(smtp_settings))
+    await signed_in(client)
+    html = _words(await (await client.get(f"/staff/leads/{lead_id}")).text())
+    assert "By phone: no confirmation was emailed when it was confirmed." in html
