@@ -26,8 +26,9 @@ from bot.settings import Settings
 # The soonest an opening may start: staff need this much notice.
 LEAD_MINUTES = 60
 CELL_SECONDS = CELL_MINUTES * 60
-# Busy times and seats are read this many days at a time.
-CHUNK_DAYS = 7
+# Busy times and seats are read for this many days first, then for all later days at once: most
+# answers come from the first week, and a long search costs two reads, not one per week.
+FIRST_READ_DAYS = 7
 
 
 class Opening(NamedTuple):
@@ -42,8 +43,8 @@ class Opening(NamedTuple):
 class Plan:
     """Everything that decides openings between `starts` and `ends`.
 
-    Staff's rules are read at once; busy times and taken seats a week at a time as the days are
-    visited, so an early answer reads only the first week.
+    Staff's rules are read at once; busy times and taken seats for the first week, and for the
+    later days only when the search gets there (FIRST_READ_DAYS).
     """
 
     def __init__(self, session: Session, settings: Settings, visit: Visit, starts: datetime, ends: datetime,
@@ -58,21 +59,23 @@ class Plan:
         self.capacity = rules.capacity(session)
         self._session = session
         self._with_seats = with_seats
-        self._chunk: int | None = None
+        # None: nothing read yet; False: the first week's; True: the later days'.
+        self._loaded: bool | None = None
         self.busy = IntervalSet(())
         self.taken: dict[int, int] | None = None
 
     def _load(self, day: date) -> None:
-        """Busy times and taken seats of the week (from the first day) that `day` falls in."""
-        index = (day - self.days[0]).days // CHUNK_DAYS
-        if index == self._chunk:
+        """Busy times and taken seats of the first week, or of every later day at once, as `day` needs."""
+        later = (day - self.days[0]).days >= FIRST_READ_DAYS
+        if self._loaded == later:
             return
-        first = self.days[0] + timedelta(days=index * CHUNK_DAYS)
+        first = self.days[0] + timedelta(days=FIRST_READ_DAYS if later else 0)
+        last = self.days[-1] + timedelta(days=1) if later else first + timedelta(days=FIRST_READ_DAYS)
         low = max(self.starts, local_to_utc(first, time(0), self.tz))
-        high = min(self.ends, local_to_utc(first + timedelta(days=CHUNK_DAYS), time(0), self.tz))
+        high = min(self.ends, local_to_utc(last, time(0), self.tz))
         self.busy = IntervalSet(rules.busy_between(self._session, low, high))
         self.taken = seats.taken_per_cell(self._session, low, high) if self._with_seats else None
-        self._chunk = index
+        self._loaded = later
 
     def candidates(self, day: date) -> Iterator[datetime]:
         """The grid's starts on `day` that fit the schedule, the range and the busy times (seats unchecked)."""
