@@ -1,4 +1,5 @@
-"""The audit log: who viewed, changed, exported or deleted which lead, who signed in, and when.
+"""The audit log: who viewed, changed, exported or deleted which lead, who signed in, who changed
+the schedule or a visit, and when.
 
 Entries name the staff account, the action and the lead number. `detail` is short and
 written by this code (a status change, a count), never text a visitor typed, so a
@@ -38,6 +39,10 @@ class AuditAction(str, Enum):
     account_locked = "account_locked"
     signed_out = "signed_out"
     password_changed = "password_changed"
+    visit_confirmed = "visit_confirmed"
+    visit_declined = "visit_declined"
+    visit_proposed = "visit_proposed"
+    schedule_changed = "schedule_changed"
 
     def __str__(self) -> str:
         return self.value
@@ -58,6 +63,10 @@ AUDIT_LABELS = {
     AuditAction.account_locked: "Sign-in locked",
     AuditAction.signed_out: "Signed out",
     AuditAction.password_changed: "Changed password",
+    AuditAction.visit_confirmed: "Confirmed a visit",
+    AuditAction.visit_declined: "Declined a visit",
+    AuditAction.visit_proposed: "Proposed a time",
+    AuditAction.schedule_changed: "Changed the schedule",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, UTCDateTime, enum_type, utcnow
@@ -14,6 +14,8 @@ from bot.db import Base, UTCDateTime, enum_type, utcnow
 class OutboxChannel(str, Enum):
     email = "email"
     webhook = "webhook"
+    # The visitor's confirmation of a visit staff confirmed (bot.notify.visit_email).
+    visit_email = "visit_email"
 
     def __str__(self) -> str:
         return self.value
@@ -29,7 +31,13 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        UniqueConstraint("lead_id", "channel", name="uq_outbox_lead_channel"),
+        # A lead's notices: one per channel. A visit confirmation: one per booking (a lead may
+        # have several visits confirmed, one after another).
+        Index(
+            "uq_outbox_lead_channel", "lead_id", "channel", unique=True,
+            sqlite_where=text("booking_id IS NULL"), postgresql_where=text("booking_id IS NULL"),
+        ),
+        UniqueConstraint("booking_id", name="uq_outbox_booking"),
         Index("ix_outbox_due", "sent_at", "next_attempt_at"),
     )
 
@@ -43,6 +51,9 @@ class OutboxMessage(Base):
     payload: Mapped[str] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A visit confirmation's booking (`bookings.id`); the sender reads the visitor's details
+    # when it sends. A plain number: the row goes with its lead, and the booking with it.
+    booking_id: Mapped[int | None] = mapped_column(Integer)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(200))
     lease_token: Mapped[str | None] = mapped_column(String(64))

@@ -85,6 +85,7 @@ class OutboxWorker:
         *,
         email_sender: NoticeSender | None = None,
         webhook_sender: NoticeSender | None = None,
+        visit_email_sender: NoticeSender | None = None,
         retry_policy: RetryPolicy | None = None,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
@@ -99,6 +100,8 @@ class OutboxWorker:
         self._senders: dict[OutboxChannel, NoticeSender | None] = {
             OutboxChannel.email: email_sender,
             OutboxChannel.webhook: webhook_sender,
+            # Built by the web app, which knows where visits are read (bot.leads.visits).
+            OutboxChannel.visit_email: visit_email_sender,
         }
         self.retry_policy = retry_policy or RetryPolicy()
         self._clock = clock

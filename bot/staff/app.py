@@ -25,6 +25,7 @@ from bot.staff.display import add_display_filters
 from bot.staff.guard import SESSION_COOKIE, check_csrf, require_sign_in, resume_sign_in, staff_headers
 from bot.staff.keys import STAFF_SIGN_IN_LOCKS, STAFF_THROTTLE
 from bot.staff.routes import setup_routes
+from bot.staff.schedule_display import add_schedule_filters
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -60,5 +61,6 @@ def make_staff_app(settings: Settings) -> web.Application:
         undefined=jinja2.StrictUndefined,
     )
     add_display_filters(env, ZoneInfo(settings.clinic_timezone))
+    add_schedule_filters(env, ZoneInfo(settings.clinic_timezone))
     setup_routes(app)
     return app

@@ -38,8 +38,10 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "clinic_staff"
 # The session cookie holds this token; the server keeps its digest (`bot.staff.auth`).
 LOGIN_TOKEN = "login"
+# The confirmed visits' calendar feed: calendar apps cannot sign in, so its secret address is the key.
+VISITS_FEED_ROUTE = "staff_visits_feed"
 # Pages anyone may open; everything else needs a signed-in account.
-PUBLIC_ROUTES = frozenset({"staff_login"})
+PUBLIC_ROUTES = frozenset({"staff_login", VISITS_FEED_ROUTE})
 # Pages open to an account that must first replace its one-time password.
 PASSWORD_CHANGE_ROUTES = frozenset({"staff_password", "staff_logout"})
 

@@ -17,6 +17,7 @@ from aiohttp.typedefs import Handler
 
 from bot.db import ENGINE, SESSION_FACTORY, database_in_use, make_engine, make_session_factory, upgrade_database
 from bot.leads.links import STAFF_PREFIX
+from bot.leads.visits import visit_email_sender
 from bot.notify.outbox import OutboxWorker
 from bot.schedule.worker import schedule_worker
 from bot.secrets import rasa_api_token
@@ -97,8 +98,10 @@ async def database(app: web.Application) -> AsyncIterator[None]:
 
 
 async def outbox_worker(app: web.Application) -> AsyncIterator[None]:
-    """Sends queued notices of new leads, also those left from before a restart."""
-    worker = OutboxWorker(app[SESSION_FACTORY], app[SETTINGS])
+    """Sends queued notices of new leads and visitors' visit confirmations, also those left from before a restart."""
+    worker = OutboxWorker(
+        app[SESSION_FACTORY], app[SETTINGS], visit_email_sender=visit_email_sender(app[SESSION_FACTORY], app[SETTINGS])
+    )
     app[OUTBOX_WORKER] = worker
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))

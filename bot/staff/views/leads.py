@@ -27,8 +27,10 @@ from bot.staff.pages import (
     redirect,
     render,
     run_db,
+    settings,
     url,
 )
+from bot.staff.schedule_queries import visit_panel
 
 
 async def leads_page(request: web.Request) -> web.Response:
@@ -87,6 +89,7 @@ async def leads_export(request: web.Request) -> web.Response:
 async def _lead_context(request: web.Request, number: int, *, log_view: bool) -> dict[str, Any] | None:
     account = current_account(request)
     moment = now(request)
+    config = settings(request)
 
     def load(db):
         lead = queries.get_lead(db, number)
@@ -98,6 +101,7 @@ async def _lead_context(request: web.Request, number: int, *, log_view: bool) ->
             "lead": lead,
             "notes": queries.notes_for(db, lead.id),
             "transcript": transcripts.transcript(db, lead.conversation_id),
+            "visit": visit_panel(db, lead, config),
         }
 
     context = await run_db(request, load)
