@@ -78,6 +78,36 @@ def build_notice_email(payload: Mapping, settings: Settings) -> EmailMessage:
     return message
 
 
+async def send_email(message: EmailMessage, settings: Settings, *, recipients: str) -> dict:
+    """Send `message` through `settings.smtp_host`; the addresses refused while others took it.
+
+    Raises `DeliveryError` naming codes and kinds only (the server's text may quote an address):
+    permanent for 5xx refusals, temporary for 4xx, timeouts and an unreachable server.
+    `recipients` names the addressees in that message ("every recipient", "the visitor's address").
+    """
+    try:
+        refused, _reply = await aiosmtplib.send(
+            message,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username or None,
+            password=settings.smtp_password or None,
+            start_tls=settings.smtp_starttls,
+            timeout=settings.smtp_timeout_seconds,
+        )
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        codes = sorted({refusal.code for refusal in exc.recipients})
+        raise DeliveryError(
+            f"SMTP refused {recipients} ({', '.join(map(str, codes))})",
+            permanent=all(code >= 500 for code in codes),
+        ) from None
+    except aiosmtplib.SMTPResponseException as exc:
+        raise DeliveryError(f"SMTP {exc.code} ({type(exc).__name__})", permanent=exc.code >= 500) from None
+    except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+        raise DeliveryError(f"SMTP server unreachable ({type(exc).__name__})") from None
+    return refused
+
+
 class EmailSender:
     """Sends the notice to `settings.mail_to` through `settings.smtp_host`."""
 
@@ -89,26 +119,7 @@ class EmailSender:
         if not settings.smtp_host or not settings.mail_to:
             raise DeliveryError("email notices are not configured (SMTP_HOST, MAIL_TO)", permanent=True)
         message = build_notice_email(payload, settings)
-        try:
-            refused, _reply = await aiosmtplib.send(
-                message,
-                hostname=settings.smtp_host,
-                port=settings.smtp_port,
-                username=settings.smtp_username or None,
-                password=settings.smtp_password or None,
-                start_tls=settings.smtp_starttls,
-                timeout=settings.smtp_timeout_seconds,
-            )
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            codes = sorted({refusal.code for refusal in exc.recipients})
-            raise DeliveryError(
-                f"SMTP refused every recipient ({', '.join(map(str, codes))})",
-                permanent=all(code >= 500 for code in codes),
-            ) from None
-        except aiosmtplib.SMTPResponseException as exc:
-            raise DeliveryError(f"SMTP {exc.code} ({type(exc).__name__})", permanent=exc.code >= 500) from None
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
-            raise DeliveryError(f"SMTP server unreachable ({type(exc).__name__})") from None
+        refused = await send_email(message, settings, recipients="every recipient")
         if refused:
             log.warning(
                 "Notice for lead #%s reached %d of %d staff addresses; refused: %s",

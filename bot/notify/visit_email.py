@@ -19,11 +19,11 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
-import aiosmtplib
 from sqlalchemy.orm import Session
 
 from bot.db import utcnow
 from bot.notify import DeliveryError
+from bot.notify.email import send_email
 from bot.notify.models import OutboxChannel, OutboxMessage
 from bot.settings import Settings
 
@@ -140,24 +140,4 @@ class VisitEmailSender:
             log.info("Confirmation of booking #%s not sent: the visit is no longer confirmed", booking_id)
             return
         message = build_visit_email(visit, settings, now=self._clock())
-        try:
-            await aiosmtplib.send(
-                message,
-                hostname=settings.smtp_host,
-                port=settings.smtp_port,
-                username=settings.smtp_username or None,
-                password=settings.smtp_password or None,
-                start_tls=settings.smtp_starttls,
-                timeout=settings.smtp_timeout_seconds,
-            )
-        # Codes and kinds only: the server's text may quote the visitor's address.
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            codes = sorted({refusal.code for refusal in exc.recipients})
-            raise DeliveryError(
-                f"SMTP refused the visitor's address ({', '.join(map(str, codes))})",
-                permanent=all(code >= 500 for code in codes),
-            ) from None
-        except aiosmtplib.SMTPResponseException as exc:
-            raise DeliveryError(f"SMTP {exc.code} ({type(exc).__name__})", permanent=exc.code >= 500) from None
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
-            raise DeliveryError(f"SMTP server unreachable ({type(exc).__name__})") from None
+        await send_email(message, settings, recipients="the visitor's address")

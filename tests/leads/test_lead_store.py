@@ -70,6 +70,8 @@ def test_a_new_lead_queues_one_notice_per_configured_channel(store, session_fact
             "kind": "appointment",
             "url": f"https://clinic.example/staff/leads/{lead_id}",
             "created_at": read_lead(session_factory, lead_id).created_at.isoformat().replace("+00:00", "Z"),
+            # No time was picked in the chat.
+            "requested_time": None,
         }
         for fragment in PERSONAL_FRAGMENTS:
             assert fragment.lower() not in row.payload.lower()

@@ -33,6 +33,18 @@ def test_the_notice_names_the_kind_the_number_and_the_staff_link():
     assert "Thursday 02 May 2024, 14:30 EDT" in body
 
 
+def test_the_notice_names_the_time_the_visitor_picked_in_the_clinics_zone():
+    created = datetime(2026, 12, 7, 15, 0, tzinfo=timezone.utc)
+    picked = datetime(2026, 12, 8, 14, 0, tzinfo=timezone.utc)
+    payload = build_notice_payload(7, LeadKind.availability, created, "https://clinic.example/staff/leads/7", picked)
+    assert payload["requested_time"] == "2026-12-08T14:00:00Z"
+    body = build_notice_email(payload, NOTICE_SETTINGS).get_content()
+    assert "Requested time: Tuesday 08 December 2026, 09:00 EST" in body
+    assert "Requested time" not in build_notice_email(
+        build_notice_payload(7, LeadKind.availability, created, "https://clinic.example/staff/leads/7"), NOTICE_SETTINGS
+    ).get_content()
+
+
 def test_each_kind_has_its_own_subject():
     settings = NOTICE_SETTINGS
     created = datetime(2024, 5, 2, 18, 30, tzinfo=timezone.utc)
