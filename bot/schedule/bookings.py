@@ -175,7 +175,7 @@ def attach_to_lead(session: Session, settings: Settings, *, booking_id: int, con
                    now: datetime) -> Booking | None:
     """Make the conversation's held time a request on the lead, inside the caller's transaction.
 
-    held -> requested, `lead_id` set, expiring HOLD_HOURS after `now`. A hold that lapsed
+    held -> requested, `lead_id` set, expiring HOLD_HOURS after `now` (or when the visit starts, if sooner). A hold that lapsed
     meanwhile takes its time again if it is still an opening with a free seat. Attaching again
     to the same lead returns the booking as it is. None (nothing changed) when the booking is
     unknown, of another conversation or lead, released or declined, or its time is gone.
@@ -191,7 +191,7 @@ def attach_to_lead(session: Session, settings: Settings, *, booking_id: int, con
             return booking if booking.lead_id == lead_id and booking.status in HOLDING_STATUSES else None
         if booking.status == BookingStatus.held and _set_status(
             session, booking, [BookingStatus.held], status=BookingStatus.requested, lead_id=lead_id,
-            expires_at=expires_at, updated_at=now,
+            expires_at=min(expires_at, booking.starts), updated_at=now,
         ):
             return booking
         if booking.status != BookingStatus.lapsed:
@@ -204,7 +204,7 @@ def attach_to_lead(session: Session, settings: Settings, *, booking_id: int, con
             return None
         seats.take(session, booking.id, chosen)
         if not _set_status(session, booking, [BookingStatus.lapsed], status=BookingStatus.requested,
-                           lead_id=lead_id, expires_at=expires_at, updated_at=now):
+                           lead_id=lead_id, expires_at=min(expires_at, booking.starts), updated_at=now):
             raise BookingStateError("the booking changed while it was being attached")
         return booking
 
@@ -283,7 +283,7 @@ def propose(session: Session, settings: Settings, *, booking_id: int, starts: da
                                updated_at=now):
                 raise BookingStateError(f"Booking #{booking_id} changed meanwhile; try again.")
         new = _claim_new(session, _visit_of(old), starts, old.conversation_id, BookingStatus.proposed,
-                         now + timedelta(hours=settings.hold_hours), now, lead_id=old.lead_id,
+                         min(now + timedelta(hours=settings.hold_hours), starts), now, lead_id=old.lead_id,
                          ends=starts + (old.ends - old.starts))
         if new is None:
             raise SlotTakenError("That time has no free place left; choose another.")

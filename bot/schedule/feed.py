@@ -21,7 +21,7 @@ import aiohttp
 import icalendar
 import recurring_ical_events
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.schedule.hours import UTC, Interval, aware_utc, local_to_utc, merge
 from bot.schedule.models import SINGLE_ROW_ID, BusyTime, CalendarFeedState, ScheduleSettings
@@ -203,6 +203,13 @@ async def refresh_feed(factory: sessionmaker, settings: Settings, client: aiohtt
         await asyncio.to_thread(_store_good, factory, text, busy, now)
         log.info("Calendar feed refreshed: %d busy stretch(es) in the next %d weeks", len(busy), HORIZON.days // 7)
     return await asyncio.to_thread(feed_state, factory)
+
+
+def forget_feed_state(session: Session) -> None:
+    """Forget the last error (the address changed); the last good copy blocks openings until the new
+    address is read. Not committed."""
+    row = feed_state_row(session)
+    row.last_tried_at = row.last_error = row.last_error_at = None
 
 
 def feed_state(factory: sessionmaker) -> FeedState:

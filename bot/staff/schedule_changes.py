@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot import audit
 from bot.audit import Actor, AuditAction
 from bot.schedule.models import ScheduleException, VisitType, WeeklyHours
+from bot.schedule.feed import forget_feed_state
 from bot.schedule.rules import schedule_settings
 from bot.staff.schedule_forms import WEEKDAYS, ExceptionForm, Hours, VisitTypeForm, hhmm, hours_text
 
@@ -134,6 +135,8 @@ def set_calendar_feed(db: Session, url: str | None, *, actor: Actor, now: dateti
     row.calendar_feed_url = url
     row.updated_at = now
     if changed:
+        # The state described the old address; the worker reads the new one next.
+        forget_feed_state(db)
         _record(db, actor, "Clinic calendar address changed" if url else "Clinic calendar removed", now)
 
 

@@ -88,7 +88,8 @@ def test_saving_the_lead_turns_the_hold_into_a_request(session_factory, settings
     lead_id = add_lead(session_factory, settings)
     booking = _attach(session_factory, settings, held.booking_id, lead_id)
     assert (booking.status, booking.lead_id) == (BookingStatus.requested, lead_id)
-    assert booking.expires_at == NOW + timedelta(hours=24)
+    # HOLD_HOURS is 24, but the visit starts an hour after the request: the hold ends then.
+    assert booking.expires_at == min(NOW + timedelta(hours=24), EIGHT) == EIGHT
     assert _attach(session_factory, settings, held.booking_id, lead_id).id == held.booking_id   # again: the same
     assert seat_count(session_factory, held.booking_id) == 4
     assert held_for_conversation_of(session_factory, "conversation-1") is None
@@ -144,12 +145,20 @@ def _requested(factory, settings, starts=EIGHT):
 
 
 def test_a_request_lapses_after_hold_hours_and_the_time_opens_again(session_factory, settings):
-    booking = _requested(session_factory, settings)
+    monday = local(2024, 3, 11, 9)
+    booking = _requested(session_factory, settings, starts=monday)
     assert lapse_expired(session_factory, now=NOW + timedelta(hours=23)) == 0
     assert lapse_expired(session_factory, now=NOW + timedelta(hours=24)) == 1
     assert read_booking(session_factory, booking.id).status == BookingStatus.lapsed
     assert seat_count(session_factory) == 0
-    assert EIGHT in offered(session_factory, settings, now=local(2024, 3, 7, 12))
+    assert monday in offered(session_factory, settings, now=local(2024, 3, 10, 12))
+
+
+def test_a_request_for_a_visit_sooner_than_hold_hours_lapses_when_the_visit_would_start(session_factory, settings):
+    booking = _requested(session_factory, settings)
+    assert booking.expires_at == EIGHT
+    assert lapse_expired(session_factory, now=EIGHT - timedelta(minutes=1)) == 0
+    assert lapse_expired(session_factory, now=EIGHT) == 1
 
 
 def test_staff_confirm_a_request_and_it_never_lapses(session_factory, settings):
@@ -190,7 +199,8 @@ def test_staff_propose_another_time_for_the_same_lead(session_factory, settings)
         session.commit()
     assert (proposed.status, proposed.lead_id) == (BookingStatus.proposed, booking.lead_id)
     assert (proposed.starts, proposed.ends) == (EIGHT + timedelta(minutes=30), NINE + timedelta(minutes=30))
-    assert proposed.expires_at == later + timedelta(hours=24)
+    # Held for the visitor until it would start, sooner than HOLD_HOURS.
+    assert proposed.expires_at == EIGHT + timedelta(minutes=30)
     assert read_booking(session_factory, booking.id).status == BookingStatus.declined
     assert seat_count(session_factory, booking.id) == 0 and seat_count(session_factory, proposed.id) == 4
     with session_factory() as session:

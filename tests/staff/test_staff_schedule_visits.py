@@ -61,9 +61,9 @@ async def test_the_lead_page_shows_the_requested_time_its_status_and_hold(client
     await signed_in(client)
     html = await (await client.get(f"/staff/leads/{lead_id}")).text()
     panel = _words(html.split('id="visit"')[1].split("</section>")[0])
-    # Held 24 hours (HOLD_HOURS) from Monday 10:00 AM.
+    # Requested Monday 10:00 AM: held until the visit would start, sooner than HOLD_HOURS (24).
     assert panel.startswith("> Visit Requested time Tue Mar 4, 9:00 AM –10:00 AM Visit Visit Status Requested "
-                            "Held until Tue Mar 4, 10:00 AM")
+                            "Held until Tue Mar 4, 9:00 AM")
     assert "Email is not set up (SMTP_HOST): once you confirm, the visitor must be told by phone." in panel
     assert "Confirm" in panel and "Decline" in panel and "Propose another time" in panel
 
@@ -179,7 +179,7 @@ async def test_propose_another_time_from_the_next_openings(client, database, mar
     old, new = lead_bookings(database, lead_id)
     assert (old.status, new.status, new.starts) == (BookingStatus.declined, BookingStatus.proposed, local(2025, 3, 4, 8))
     html = await (await client.get(f"/staff/leads/{lead_id}")).text()
-    assert "Proposed Tue Mar 4, 8:00 AM instead of Tue Mar 4, 9:00 AM; held for the visitor until Tue Mar 4, 10:00 AM." in html
+    assert "Proposed Tue Mar 4, 8:00 AM instead of Tue Mar 4, 9:00 AM; held for the visitor until Tue Mar 4, 8:00 AM." in html
     assert "Proposed time" in html and "Proposed by staff" in html
 
 
