@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import Engine, select
@@ -537,7 +539,8 @@ def reach_the_times_question(launched: Launched, sender: str, name: str, email: 
     return offered_buttons(messages)
 
 
-def test_a_visitor_picks_an_open_time_which_the_lead_carries_and_no_one_else_is_offered(launched):
+@pytest.mark.browser
+def test_a_visitor_picks_an_open_time_staff_confirm_it_and_the_visitor_gets_the_invitation(launched, session_smtp_server):
     first_visitor, second_visitor = uuid.uuid4().hex, uuid.uuid4().hex
     buttons = reach_the_times_question(launched, first_visitor, "Ruth Baker", "ruth.baker@example.com")
     assert 2 <= len(buttons) <= 6
@@ -558,6 +561,63 @@ def test_a_visitor_picks_an_open_time_which_the_lead_carries_and_no_one_else_is_
     others = reach_the_times_question(launched, second_visitor, "Sam Ortiz", "sam.ortiz@example.com")
     assert picked["title"] not in [button["title"] for button in others]
     chat(launched, second_visitor, "stop")
+
+    feed_url = staff_confirm_in_the_browser(launched, lead.id, picked["title"])
+    invitation = visitor_email_with_invitation(session_smtp_server, "ruth.baker@example.com")
+    [visit] = icalendar.Calendar.from_ical(invitation).walk("VEVENT")
+    assert visit.decoded("DTSTART") == booking.starts
+    # PUBLIC_URL is clinic.test here: the feed is fetched from the web app itself.
+    with urllib.request.urlopen(launched.url + urllib.parse.urlsplit(feed_url).path, timeout=30) as response:
+        feed = icalendar.Calendar.from_ical(response.read())
+    assert [(event.decoded("DTSTART"), str(event["SUMMARY"])) for event in feed.walk("VEVENT")] == [
+        (booking.starts, "Visit: Ruth B.")]
+
+
+def staff_confirm_in_the_browser(launched: Launched, lead_id: int, title: str) -> str:
+    """Staff sign in, find the visit on the week, confirm it on the lead's page; the staff calendar's address."""
+    from tests.web.stand_ins import BROWSER_ARGS
+
+    login, password = "scheduler@example.com", "front desk confirms visits 2026"
+    subprocess.run([sys.executable, "-m", "bot", "staff", "add", login, "--password-stdin"], input=password + "\n",
+                   cwd=PROJECT_ROOT, env={**os.environ, "DATA_DIR": str(launched.settings.data_dir)}, check=True,
+                   capture_output=True, text=True, timeout=60)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{launched.url}/staff")
+        page.get_by_label("Email address").fill(login)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.goto(f"{launched.url}/staff/schedule?week={booking_week(launched, lead_id)}")
+        page.get_by_role("link", name=re.compile("Ruth B")).first.click()
+        expect(page.locator("#visit")).to_contain_text(title.split(", ")[1])
+        page.locator("#visit").get_by_role("button", name="Confirm").click()
+        expect(page.locator("#visit")).to_contain_text("Confirmed")
+        page.goto(f"{launched.url}/staff/schedule/settings")
+        feed_url = page.locator("#visits-feed-url").input_value()
+        browser.close()
+    return feed_url
+
+
+def booking_week(launched: Launched, lead_id: int) -> str:
+    with launched.session() as session:
+        starts = session.scalars(select(Booking.starts).where(Booking.lead_id == lead_id)).one()
+    return starts.astimezone(ZoneInfo(launched.settings.clinic_timezone)).date().isoformat()
+
+
+def visitor_email_with_invitation(smtp_server, address: str) -> bytes:
+    """The .ics attached to the confirmation that reached `address` at the local SMTP server."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        mails = [m for m in smtp_server.messages if address in str(m["To"])]
+        if mails:
+            break
+        time.sleep(0.5)
+    assert mails, f"no confirmation reached {address}"
+    body = mails[0].get_body(preferencelist=("plain",)).get_content()
+    assert "hip" not in body.lower() and "Your visit" in str(mails[0]["Subject"])
+    [attachment] = [part for part in mails[0].iter_attachments() if part.get_content_type() == "text/calendar"]
+    return attachment.get_payload(decode=True)
 
 
 def test_ctrl_c_stops_rasa_the_action_server_and_the_web_app(launched):
