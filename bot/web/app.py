@@ -16,6 +16,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from bot.db import ENGINE, SESSION_FACTORY, database_in_use, make_engine, make_session_factory, upgrade_database
+from bot.insights.weekly import weekly_summary_email
 from bot.leads.links import STAFF_PREFIX
 from bot.notify.outbox import OutboxWorker
 from bot.secrets import rasa_api_token
@@ -131,6 +132,7 @@ def create_app(settings: Settings) -> web.Application:
     app[RECENT_ANSWERS] = RecentAnswers()
     app[SESSION_RENEWAL] = SessionRenewal(settings.rasa_session_turns, app[RASA_API_TOKEN])
     app.cleanup_ctx.extend([database, outbox_worker, http_client])
+    app.cleanup_ctx.append(weekly_summary_email)
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),

@@ -58,10 +58,14 @@ class Expected:
     topics: Counter = field(default_factory=Counter)
     kinds: Counter = field(default_factory=Counter)
     statuses: Counter = field(default_factory=Counter)
+    # Per clinic day, every day written (the week and the days around it); a conversation on the
+    # day of its first message.
     conversations_by_day: Counter = field(default_factory=Counter)
     messages_by_day: Counter = field(default_factory=Counter)
     leads_by_day: Counter = field(default_factory=Counter)
     unanswered_by_day: Counter = field(default_factory=Counter)
+    emergencies_by_day: Counter = field(default_factory=Counter)
+    crisis_by_day: Counter = field(default_factory=Counter)
     # (weekday, hour) -> visitor messages, weekday 0 Monday.
     week_hours: Counter = field(default_factory=Counter)
     median_first_contact_seconds: float = MEDIAN_FIRST_CONTACT_SECONDS
@@ -205,11 +209,11 @@ class KnownClinic:
             hours, status_name = FIRST_CHANGES[self.expected.contacted]
             status = self._move(lead_id, created_at + timedelta(hours=hours), status_name)
             self.expected.contacted += 1
+        self.expected.leads_by_day[created_at.astimezone(ZONE).date()] += 1
         if in_week:
             self.expected.leads += 1
             self.expected.kinds[kind.label] += 1
             self.expected.statuses[status.label] += 1
-            self.expected.leads_by_day[created_at.astimezone(ZONE).date()] += 1
 
     def _move(self, lead_id: int, at: datetime, target: str) -> LeadStatus:
         actor = SimpleNamespace(id=None, login="frontdesk@clinic.example")
@@ -227,7 +231,7 @@ class KnownClinic:
         expected = self.expected
         previous_first = FIRST_DAY - timedelta(days=7)
         for sender_id, events in self._events:
-            first_day = None
+            first_day = first_ever = None
             for event in events:
                 local = _local(event["timestamp"])
                 day = local.date()
@@ -237,10 +241,13 @@ class KnownClinic:
                     intent = event["parse_data"]["intent"]["name"]
                     if in_previous:
                         expected.previous_messages += 1
+                    expected.messages_by_day[day] += 1
+                    expected.emergencies_by_day[day] += intent == "emergency"
+                    expected.crisis_by_day[day] += intent == "self_harm"
+                    first_ever = first_ever or day
                     if not in_week:
                         continue
                     expected.messages += 1
-                    expected.messages_by_day[day] += 1
                     expected.week_hours[(local.weekday(), local.hour)] += 1
                     expected.emergencies += intent == "emergency"
                     expected.crisis += intent == "self_harm"
@@ -248,14 +255,14 @@ class KnownClinic:
                 elif event["event"] == "action" and event["name"] in (
                         "utter_ask_rephrase", "utter_out_of_scope", "action_default_fallback"):
                     expected.previous_unanswered += in_previous
-                    if in_week:
-                        expected.unanswered += 1
-                        expected.unanswered_by_day[day] += 1
+                    expected.unanswered_by_day[day] += 1
+                    expected.unanswered += in_week
                 elif event["event"] == "bot" and event["metadata"]["utter_action"].startswith("utter_faq/") and in_week:
                     expected.topics[event["metadata"]["utter_action"].removeprefix("utter_faq/")] += 1
+            if first_ever is not None:
+                expected.conversations_by_day[first_ever] += 1
             if first_day is not None:
                 expected.conversations += 1
-                expected.conversations_by_day[first_day] += 1
                 kinds = {event.get("name") for event in events if event["event"] == "action"}
                 expected.started_inquiry += "action_start_inquiry" in kinds
                 expected.asked_question += any(
