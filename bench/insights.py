@@ -324,8 +324,12 @@ def measure(events: int = 1_000_000, leads: int = 20_000, runs: int = 30, databa
                       datetime.now(timezone.utc), random.Random(7))
         say(f"seeded in {seeded['seconds']} s ({seeded['database_mb']:,} MB); timing the page")
         _create_account(settings)
+        # Other work on the machine moves these figures: its load is part of the result.
+        load_before = [round(value, 2) for value in os.getloadavg()]
         timings = asyncio.run(_time_pages(settings, runs, warm_up=3))
-        return {"seeded": seeded, "pages": timings, "machine": {"cores": os.cpu_count()},
+        machine = {"cores": os.cpu_count(), "load_average_before": load_before,
+                   "load_average_after": [round(value, 2) for value in os.getloadavg()]}
+        return {"seeded": seeded, "pages": timings, "machine": machine,
                 "postgres": str(_pg_bin().parent.name) if server else "given"}
     finally:
         if server is not None:
@@ -350,7 +354,13 @@ def markdown_section(result: dict | None) -> list[str]:
     for period, timing in result["pages"].items():
         lines.append(f"| last {period} days | {timing['median_ms']:.0f} ms | {timing['p95_ms']:.0f} ms | "
                      f"{timing['max_ms']:.0f} ms | {timing['page_kb']} KB |")
-    return lines + ["", f"Seeding (COPY, then VACUUM ANALYZE) took {seeded['seconds']:.0f} s.", ""]
+    machine = result.get("machine", {})
+    load = machine.get("load_average_before")
+    lines += ["", f"Seeding (COPY, then VACUUM ANALYZE) took {seeded['seconds']:.0f} s."]
+    if load:
+        lines.append(f"{machine.get('cores')} cores; load average {load[0]:.1f} when the timing began "
+                     f"and {machine['load_average_after'][0]:.1f} when it ended.")
+    return lines + [""]
 
 
 def main() -> None:

@@ -153,7 +153,7 @@ def heat_level(count: int, busiest: int) -> int:
 
 
 def _heat_classes(levels: list[list[int]]) -> Callable:
-    """Sets class `heat-<level>` on each cell: `levels[row][hour]`, rows as drawn."""
+    """Sets class `heat-<level>` on each cell: `levels[weekday][hour]`; series i is weekday 6 - i."""
 
     def shade(root) -> None:
         for node in root.iter():
@@ -161,10 +161,10 @@ def _heat_classes(levels: list[list[int]]) -> Callable:
             serie = next((c for c in classes if c.startswith("serie-")), None)
             if "series" not in classes or serie is None:
                 continue
-            hour = int(serie.removeprefix("serie-"))
+            weekday = len(WEEKDAYS) - 1 - int(serie.removeprefix("serie-"))
             cells = [rect for rect in node.iter() if "rect" in rect.get("class", "").split()]
-            for row, cell in enumerate(cells):
-                cell.set("class", f"rect heat-{levels[row][hour]}")
+            for hour, cell in enumerate(cells):
+                cell.set("class", f"rect heat-{levels[weekday][hour]}")
 
     return shade
 
@@ -172,20 +172,24 @@ def _heat_classes(levels: list[list[int]]) -> Callable:
 def heat_map_chart(insights: Insights) -> Markup:
     """Visitor messages by weekday and clinic hour: a row a day, a cell an hour, darker for more.
 
-    Drawn as 24 stacked bars of one unit each per day, so that the value axis is the hour of
-    the day; each cell's shade is a class (`heat-0` to `heat-4`) the style sheet colours.
+    Drawn as a column of seven stacked cells of one unit each per hour, a series a weekday
+    (seven series draw much faster than twenty-four); each cell's shade is a class (`heat-0` to
+    `heat-4`) the style sheet colours.
     """
     busiest = max((count for row in insights.week_hours for count in row), default=0)
-    chart = pygal.HorizontalStackedBar(_config(
-        width=WIDE, height=320, show_legend=False, spacing=1, range=(0, 24), show_y_guides=False,
-        y_labels=list(range(0, 25, 3)), value_formatter=lambda hour: hour_label(int(hour) % 24),
+    rows = len(WEEKDAYS)
+    chart = pygal.StackedBar(_config(
+        width=WIDE, height=300, show_legend=False, spacing=1, range=(0, rows), show_y_guides=False,
+        # Each weekday's name beside the middle of its row, Monday on top.
+        y_labels=[{"label": WEEKDAYS[weekday][:3], "value": rows - weekday - 0.5} for weekday in range(rows)],
+        x_label_rotation=0, show_minor_x_labels=False,
     ))
-    # pygal draws the first row at the bottom: reversed, Monday is on top.
-    order = list(reversed(range(len(WEEKDAYS))))
-    chart.x_labels = [WEEKDAYS[weekday][:3] for weekday in order]
-    for hour in range(24):
-        chart.add(hour_label(hour), [1] * len(order))
-    levels = [[heat_level(insights.week_hours[weekday][hour], busiest) for hour in range(24)] for weekday in order]
+    chart.x_labels = [hour_label(hour) for hour in range(24)]
+    chart.x_labels_major = [hour_label(hour) for hour in range(0, 24, 3)]
+    # pygal stacks the first series at the bottom: Sunday first, Monday on top.
+    for weekday in reversed(range(rows)):
+        chart.add(WEEKDAYS[weekday], [1] * 24)
+    levels = [[heat_level(count, busiest) for count in row] for row in insights.week_hours]
     return _render(chart, "heatmap", f"Visitor messages by weekday and hour, {insights.period.label}",
                    _heat_classes(levels))
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.insights import queries
 from bot.insights.local_time import ZoneOffsets, day_number, weekday_of
 from bot.insights.period import Period
-from bot.insights.queries import CRISIS_INTENT, EMERGENCY_INTENT, FirstContact, Window
+from bot.insights.queries import FirstContact, HourCounts, Window
 from bot.leads.models import KIND_LABELS, STATUS_LABELS, LeadKind, LeadStatus
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -199,16 +199,16 @@ async def gather_insights(run: Callable[..., Awaitable[Any]], period: Period, zo
 
 
 def _assemble(period: Period, parts: dict[str, Any]) -> Insights:
-    messages: dict[tuple[int, str], int] = parts["messages"]
+    messages: dict[int, HourCounts] = parts["messages"]
     conversations: dict[int, int] = parts["conversations"]
     fallbacks: dict[int, int] = parts["fallbacks"]
     leads: dict[tuple[int, str, str], int] = parts["leads"]
     messages_by_day: dict[int, int] = defaultdict(int)
     week_hours = [[0] * 24 for _ in WEEKDAYS]
-    for (hour_number, _safety), count in messages.items():
+    for hour_number, counts in messages.items():
         day = hour_number // 24
-        messages_by_day[day] += count
-        week_hours[weekday_of(day)][hour_number % 24] += count
+        messages_by_day[day] += counts.messages
+        week_hours[weekday_of(day)][hour_number % 24] += counts.messages
     leads_per_day: dict[int, int] = defaultdict(int)
     kinds: dict[str, int] = defaultdict(int)
     statuses: dict[str, int] = defaultdict(int)
@@ -222,12 +222,11 @@ def _assemble(period: Period, parts: dict[str, Any]) -> Insights:
         for day in period.each_day()
         for number in [day_number(day)]
     ]
-    safety = queries.safety_counts(messages)
     topics = sorted(parts["topics"].items(), key=lambda item: (-item[1], item[0]))
     return Insights(
         period=period,
         conversations=sum(conversations.values()),
-        messages=sum(messages.values()),
+        messages=sum(counts.messages for counts in messages.values()),
         asked_question=parts["asked_question"],
         started_inquiry=parts["started_inquiry"],
         became_lead=parts["became_lead"],
@@ -239,8 +238,8 @@ def _assemble(period: Period, parts: dict[str, Any]) -> Insights:
         unanswered=sum(fallbacks.values()),
         previous_messages=parts["previous_messages"],
         previous_unanswered=parts["previous_unanswered"],
-        emergencies=safety[EMERGENCY_INTENT],
-        crisis=safety[CRISIS_INTENT],
+        emergencies=sum(counts.emergencies for counts in messages.values()),
+        crisis=sum(counts.crisis for counts in messages.values()),
         days=days,
         week_hours=week_hours,
     )

@@ -13,16 +13,17 @@ def percent(value: float | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """3600 -> '1 h', 5400 -> '1 h 30 min', 100000 -> '1 d 3 h', 40 -> 'under 1 min', None -> '–'."""
+    """3600 -> '1 h', 5400 -> '1 h 30 min', 100000 -> '1 d 4 h' (to the hour from a day on),
+    40 -> 'under 1 min', None -> '–'."""
     if seconds is None:
         return NO_FIGURE
     minutes = int(round(seconds / 60))
     if minutes < 1:
         return "under 1 min"
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
+    if minutes >= 24 * 60:
+        days, hours = divmod(int(round(seconds / 3600)), 24)
         return f"{days} d {hours} h" if hours else f"{days} d"
+    hours, minutes = divmod(minutes, 60)
     if hours:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     return f"{minutes} min"
