@@ -33,10 +33,12 @@ FALLBACK_REPLIES = ("utter_ask_rephrase", "utter_out_of_scope", "action_default_
 FAQ_RESPONSE_PREFIX = "utter_faq/"
 # How an FAQ answer's response name reads in a `bot` row's JSON, as Rasa writes it (json.dumps).
 FAQ_ANSWER_MARK = '"utter_action": "' + FAQ_RESPONSE_PREFIX
-# The rows that hold FAQ answers, as SQL with its values written in: the condition of the partial
-# index ix_events_faq_answers (migration 0007), which both databases use only for a query that
-# repeats it word for word, constants and all. (In LIKE, "_" stands for any one character: only
-# FAQ answers hold anything like the mark, and the topic is read with the exact mark.)
+# Visitor messages and FAQ answers, as SQL with its values written in: the conditions of the
+# partial indexes ix_events_visitor_messages and ix_events_faq_answers (migration 0007), which the
+# databases use only for a query that repeats them exactly, constants and all. (In LIKE, "_"
+# stands for any one character: only FAQ answers hold anything like the mark, and the topic is
+# read with the exact mark.)
+VISITOR_MESSAGE_ROWS = "type_name = 'user'"
 FAQ_ANSWER_ROWS = "type_name = 'bot' AND data LIKE '%" + FAQ_ANSWER_MARK + "%'"
 
 _events = rasa_events.c
@@ -67,7 +69,7 @@ class Window:
 
 def _visitor_messages(window: Window) -> ColumnElement:
     return and_(
-        _events.type_name == "user",
+        text(VISITOR_MESSAGE_ROWS),
         window.event_time(),
         func.coalesce(_events.intent_name, "") != SESSION_START_INTENT,
     )

@@ -1,13 +1,17 @@
 """Staff insights: indexes for counting Rasa's events by period, summaries that are not about a
 lead in the outbox, and the weeks whose summary email was queued.
 
-The insights page (bot.insights.queries) counts a period's events by kind: visitor messages
-(`type_name` 'user', read with their intent and conversation) and some actions (an inquiry
-started, a fallback reply; by `action_name`). Both indexes hold every column those counts read,
-so they are answered from the index alone. FAQ answers (`bot` rows naming an `utter_faq/<topic>`
-response) get a partial index of their own: finding them otherwise means reading every answer's
-text. Its condition is bot.insights.queries.FAQ_ANSWER_ROWS as it was written here; the queries
-must repeat it exactly for the databases to use the index. Rasa's rows are never touched.
+The insights page (bot.insights.queries) counts a period's events by kind: visitor messages (by
+time, with their intent and conversation), some actions (an inquiry started, a fallback reply; by
+`action_name`) and FAQ answers (`bot` rows naming an `utter_faq/<topic>` response, which would
+otherwise mean reading every answer's text). The indexes hold the columns those counts read.
+The ones for one kind of row are partial indexes (`WHERE type_name = ...`), never an index that
+starts with `type_name`: SQLite, which keeps no statistics, would take such an index for the
+`type_name = 'session_started'` part of Rasa's per-turn query, and read every conversation's
+session starts at each turn instead of this conversation's (migration 0005). Their conditions are
+bot.insights.queries.VISITOR_MESSAGE_ROWS and FAQ_ANSWER_ROWS as they were written here; the
+queries repeat them exactly, constants and all, for the databases to use them. Rasa's rows are
+never touched.
 
 The outbox's `lead_id` may now be empty: the weekly summary is a notice without a lead.
 
@@ -22,25 +26,24 @@ down_revision = "0005_rasa_events_index"
 branch_labels = None
 depends_on = None
 
-EVENT_INDEXES = {
-    "ix_events_type_name_timestamp": ["type_name", "timestamp", "intent_name", "sender_id"],
-    "ix_events_action_name_timestamp": ["action_name", "timestamp", "sender_id"],
-}
-FAQ_INDEX = "ix_events_faq_answers"
-# A copy, not an import: a migration keeps meaning what it meant when it was written.
+# Copies, not imports: a migration keeps meaning what it meant when it was written.
+VISITOR_MESSAGE_ROWS = "type_name = 'user'"
 FAQ_ANSWER_ROWS = "type_name = 'bot' AND data LIKE '%\"utter_action\": \"utter_faq/%'"
+# name: (columns, the rows it holds, or None for all)
+EVENT_INDEXES = {
+    "ix_events_visitor_messages": (["timestamp", "intent_name", "sender_id"], VISITOR_MESSAGE_ROWS),
+    "ix_events_action_name_timestamp": (["action_name", "timestamp", "sender_id"], None),
+    "ix_events_faq_answers": (["timestamp", "sender_id"], FAQ_ANSWER_ROWS),
+}
 
 
 def upgrade() -> None:
     existing = {index["name"] for index in sa.inspect(op.get_bind()).get_indexes("events")}
-    for name, columns in EVENT_INDEXES.items():
-        if name not in existing:
-            op.create_index(name, "events", columns)
-    if FAQ_INDEX not in existing:
-        condition = sa.text(FAQ_ANSWER_ROWS)
-        # type_name first, though every row has the same: SQLite then prefers this index to the one above.
-        op.create_index(FAQ_INDEX, "events", ["type_name", "timestamp", "sender_id"], postgresql_where=condition,
-                        sqlite_where=condition)
+    for name, (columns, rows) in EVENT_INDEXES.items():
+        if name in existing:
+            continue
+        where = {"postgresql_where": sa.text(rows), "sqlite_where": sa.text(rows)} if rows else {}
+        op.create_index(name, "events", columns, **where)
     with op.batch_alter_table("outbox") as outbox:
         outbox.alter_column("lead_id", existing_type=sa.Integer(), nullable=True)
     op.create_table(
@@ -57,5 +60,5 @@ def downgrade() -> None:
     op.execute("DELETE FROM outbox WHERE lead_id IS NULL")
     with op.batch_alter_table("outbox") as outbox:
         outbox.alter_column("lead_id", existing_type=sa.Integer(), nullable=False)
-    for name in [*EVENT_INDEXES, FAQ_INDEX]:
+    for name in EVENT_INDEXES:
         op.drop_index(name, table_name="events")
