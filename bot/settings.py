@@ -218,6 +218,8 @@ class Settings:
     mail_to: tuple[str, ...] = ()
     webhook_url: str = ""
     outbox_poll_seconds: float = 5.0
+    # A summary of the week's figures to the active administrators, Monday mornings (bot.insights.weekly).
+    insights_weekly_email: bool = False
     # Staff pages
     session_secret: str = ""
     staff_idle_minutes: int = 30
@@ -304,6 +306,7 @@ class Settings:
             mail_to=_list(env, "MAIL_TO"),
             webhook_url=env.get("WEBHOOK_URL", "").strip(),
             outbox_poll_seconds=float(_int(env, "OUTBOX_POLL_SECONDS", 5)),
+            insights_weekly_email=_bool(env, "INSIGHTS_WEEKLY_EMAIL", cls.insights_weekly_email),
             session_secret=env.get("SESSION_SECRET", ""),
             staff_idle_minutes=staff_idle_minutes,
             staff_max_session_hours=staff_max_session_hours,

@@ -98,7 +98,11 @@ def test_migrating_creates_rasas_table_with_the_index_its_turns_need(tmp_path, d
     columns = {column["name"] for column in sa.inspect(engine).get_columns("events")}
     assert columns == {"id", "sender_id", "type_name", "timestamp", "intent_name", "action_name", "data"}
     assert _indexes(engine) == {"ix_events_sender_id": ["sender_id"],
-                                "ix_events_sender_id_timestamp": ["sender_id", "timestamp"]}
+                                "ix_events_sender_id_timestamp": ["sender_id", "timestamp"],
+                                # The insights' (migration 0007): partial, and none Rasa's turn may take.
+                                "ix_events_visitor_messages": ["timestamp", "intent_name", "sender_id"],
+                                "ix_events_action_name_timestamp": ["action_name", "timestamp", "sender_id"],
+                                "ix_events_faq_answers": ["timestamp", "sender_id"]}
     # Rasa writes into the table as it would into its own.
     rasa.insert_events(engine, "long", _inquiry(START))
     assert len(_rows(engine, "long")) == len(_inquiry(START))

@@ -4,6 +4,7 @@ from alembic import context
 
 # Each import registers its tables on Base.metadata.
 import bot.audit  # noqa: F401
+import bot.insights.models  # noqa: F401
 import bot.leads.models  # noqa: F401
 import bot.notify.models  # noqa: F401
 import bot.schedule.models  # noqa: F401

@@ -2,7 +2,9 @@
 
 A notice carries the kind of inquiry, the lead number, a link to the staff page and
 the time it arrived; never anything the visitor said. `queue_lead_notices` (in
-`bot.notify.queue`) is how a new lead asks for them.
+`bot.notify.queue`) is how a new lead asks for them. A summary (`build_summary_payload`,
+the weekly insights email) is a notice without a lead: a subject, a text and its recipients,
+sent by email through the same outbox.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from datetime import datetime, timezone
 from enum import Enum
 
 LEAD_CREATED = "lead.created"
+STAFF_SUMMARY = "staff.summary"
 
 
 class DeliveryError(Exception):
@@ -44,3 +47,9 @@ def build_notice_payload(
         "created_at": _utc_text(created_at),
         "requested_time": _utc_text(requested_time) if requested_time else None,
     }
+
+
+def build_summary_payload(subject: str, text: str, recipients: list[str], *, message_id: str) -> dict:
+    """A summary email for `recipients`; the caller makes sure `text` holds no personal details.
+    `message_id` ("<...@domain>") names it once, should it ever be delivered twice."""
+    return {"event": STAFF_SUMMARY, "subject": subject, "text": text, "to": list(recipients), "message_id": message_id}

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiosmtplib
 
-from bot.notify import DeliveryError
+from bot.notify import STAFF_SUMMARY, DeliveryError
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -108,23 +108,47 @@ async def send_email(message: EmailMessage, settings: Settings, *, recipients: s
     return refused
 
 
+def build_summary_email(payload: Mapping, settings: Settings) -> EmailMessage:
+    """A summary (`bot.notify.build_summary_payload`) as the email its recipients receive."""
+    message = EmailMessage()
+    message["Subject"] = payload["subject"]
+    message["From"] = settings.mail_from
+    message["To"] = ", ".join(payload["to"])
+    message["Message-ID"] = payload["message_id"]
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(payload["text"])
+    return message
+
+
+def _about(payload: Mapping) -> str:
+    """What a notice is about, for a log line: the lead's number, or the summary."""
+    return f"lead #{payload['lead_id']}" if "lead_id" in payload else "the summary"
+
+
 class EmailSender:
-    """Sends the notice to `settings.mail_to` through `settings.smtp_host`."""
+    """Sends a lead's notice to `settings.mail_to`, a summary to its own recipients, through `settings.smtp_host`."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
 
     async def send(self, payload: Mapping) -> None:
         settings = self._settings
-        if not settings.smtp_host or not settings.mail_to:
-            raise DeliveryError("email notices are not configured (SMTP_HOST, MAIL_TO)", permanent=True)
-        message = build_notice_email(payload, settings)
+        if payload.get("event") == STAFF_SUMMARY:
+            if not settings.smtp_host:
+                raise DeliveryError("email is not configured (SMTP_HOST)", permanent=True)
+            message = build_summary_email(payload, settings)
+            recipients = list(payload["to"])
+        else:
+            if not settings.smtp_host or not settings.mail_to:
+                raise DeliveryError("email notices are not configured (SMTP_HOST, MAIL_TO)", permanent=True)
+            message = build_notice_email(payload, settings)
+            recipients = list(settings.mail_to)
         refused = await send_email(message, settings, recipients="every recipient")
         if refused:
             log.warning(
-                "Notice for lead #%s reached %d of %d staff addresses; refused: %s",
-                payload["lead_id"],
-                len(settings.mail_to) - len(refused),
-                len(settings.mail_to),
+                "Notice about %s reached %d of %d staff addresses; refused: %s",
+                _about(payload),
+                len(recipients) - len(refused),
+                len(recipients),
                 ", ".join(sorted(refused)),
             )

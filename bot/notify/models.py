@@ -22,7 +22,8 @@ class OutboxChannel(str, Enum):
 
 
 class OutboxMessage(Base):
-    """A notice about a lead that must reach staff, kept until a channel accepted it.
+    """A notice that must reach staff, kept until a channel accepted it: about a new lead,
+    or (without a lead) a summary such as the weekly insights email.
 
     A worker claims a row by writing a fresh `lease_token` and `lease_expires_at`
     in one conditional UPDATE; only one claim can succeed while the lease runs,
@@ -42,12 +43,13 @@ class OutboxMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    # Deleting a lead on the person's request takes its notices with it.
-    lead_id: Mapped[int] = mapped_column(
+    # Deleting a lead on the person's request takes its notices with it. None: a summary.
+    lead_id: Mapped[int | None] = mapped_column(
         ForeignKey("leads.id", ondelete="CASCADE", name="fk_outbox_lead_id_leads"), index=True
     )
     channel: Mapped[OutboxChannel] = mapped_column(enum_type(OutboxChannel, "outbox_channel"))
-    # JSON with the event, lead number, kind, staff link and time; never what the visitor said.
+    # JSON with the event, lead number, kind, staff link and time, or a summary's subject, text
+    # and recipients; never what a visitor said.
     payload: Mapped[str] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -61,4 +63,5 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     def __repr__(self) -> str:
-        return f"<OutboxMessage #{self.id} lead #{self.lead_id} {self.channel} attempts={self.attempts}>"
+        about = f"lead #{self.lead_id}" if self.lead_id is not None else "summary"
+        return f"<OutboxMessage #{self.id} {about} {self.channel} attempts={self.attempts}>"

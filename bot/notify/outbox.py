@@ -68,11 +68,17 @@ class RetryPolicy:
 @dataclass(frozen=True)
 class Claim:
     id: int
-    lead_id: int
+    # None for a summary, which is about no lead.
+    lead_id: int | None
     channel: OutboxChannel
     payload: str
     attempts: int
     token: str
+
+    @property
+    def about(self) -> str:
+        """For log lines: "lead #12", or "a summary"."""
+        return f"lead #{self.lead_id}" if self.lead_id is not None else "a summary"
 
 
 class OutboxWorker:
@@ -93,7 +99,8 @@ class OutboxWorker:
     ) -> None:
         self._session_factory = session_factory
         self._settings = settings
-        if email_sender is None and settings.smtp_host and settings.mail_to:
+        # A mail server is enough: summaries name their own recipients (lead notices need MAIL_TO).
+        if email_sender is None and settings.smtp_host:
             email_sender = EmailSender(settings)
         if webhook_sender is None and settings.webhook_url:
             webhook_sender = WebhookSender(settings)
@@ -175,19 +182,19 @@ class OutboxWorker:
         except DeliveryError as exc:
             error = exc
         except Exception as exc:  # a sender bug must not stop the other notices
-            log.warning("Notice #%s for lead #%s failed unexpectedly", claim.id, claim.lead_id, exc_info=True)
+            log.warning("Notice #%s about %s failed unexpectedly", claim.id, claim.about, exc_info=True)
             error = DeliveryError(f"unexpected error ({type(exc).__name__})")
         else:
             await asyncio.to_thread(self._mark_sent, claim)
-            log.info("Notice for lead #%s sent by %s", claim.lead_id, claim.channel.value)
+            log.info("Notice about %s sent by %s", claim.about, claim.channel.value)
             return True
 
         attempts = claim.attempts + 1
         delay = self.retry_policy.delay(attempts, permanent=error.permanent, rng=self._rng)
         await asyncio.to_thread(self._schedule_retry, claim, str(error)[:MAX_ERROR_LENGTH], delay)
         log.warning(
-            "Notice for lead #%s by %s failed (try %d): %s; next try in %d s",
-            claim.lead_id,
+            "Notice about %s by %s failed (try %d): %s; next try in %d s",
+            claim.about,
             claim.channel.value,
             attempts,
             error,
@@ -212,7 +219,7 @@ class OutboxWorker:
             )
             session.commit()
         if result.rowcount != 1:
-            log.warning("Notice #%s for lead #%s was already marked sent", claim.id, claim.lead_id)
+            log.warning("Notice #%s about %s was already marked sent", claim.id, claim.about)
 
     def _schedule_retry(self, claim: Claim, error: str, delay_seconds: float) -> None:
         now = self._clock()

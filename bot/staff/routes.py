@@ -9,7 +9,7 @@ from aiohttp import web
 from bot.leads.links import LEAD_PAGE
 from bot.staff.pages import STATIC_ROUTE
 from bot.staff.schedule_routes import setup_schedule_routes
-from bot.staff.views import leads, reports, sign_in
+from bot.staff.views import insights, leads, reports, sign_in
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -36,4 +36,6 @@ def setup_routes(app: web.Application) -> None:
     router.add_get("/unanswered", reports.unanswered_page, name="staff_unanswered")
     router.add_get("/audit", reports.audit_page, name="staff_audit")
     setup_schedule_routes(router)
+    router.add_get("/insights", insights.insights_page, name="staff_insights")
+    router.add_post("/insights/export", insights.insights_export, name="staff_insights_export")
     router.add_static("/static/", STATIC_DIR, name=STATIC_ROUTE, append_version=True)

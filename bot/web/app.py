@@ -16,6 +16,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from bot.db import ENGINE, SESSION_FACTORY, database_in_use, make_engine, make_session_factory, upgrade_database
+from bot.insights.weekly import weekly_summary_email
 from bot.leads.links import STAFF_PREFIX
 from bot.leads.visits import visit_email_sender
 from bot.notify.outbox import OutboxWorker
@@ -137,6 +138,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend([database, outbox_worker, http_client])
     # Lapses expired holds and refreshes the clinic calendar's feed, with the client above.
     app.cleanup_ctx.append(schedule_worker(HTTP_CLIENT))
+    app.cleanup_ctx.append(weekly_summary_email)
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),

@@ -5,13 +5,13 @@ never the visitor's details). A lead keeps one notice per channel; a visit confi
 booking, so a lead whose visit is moved and confirmed again gets a second one.
 
 Revision ID: 0008_visit_confirmations
-Revises: 0006_schedule
+Revises: 0007_insights
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_visit_confirmations"
-down_revision = "0006_schedule"
+down_revision = "0007_insights"
 branch_labels = None
 depends_on = None
 
