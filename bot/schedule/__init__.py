@@ -3,6 +3,7 @@ times visitors pick, held and requested within capacity.
 
 `openings.find_openings` offers times; `bookings` holds, requests, confirms, declines, moves and
 lapses them; `feed` reads the clinic's calendar feed; `calendar` writes iCalendar files of the
-visits; `worker` refreshes the feed and lapses expired times in the web app. All times are aware
-UTC; the clinic's local time is `settings.clinic_timezone`.
+visits; `worker` refreshes the feed and lapses expired times in the web app; `changes` saves what
+administrators change in the schedule settings. All times are aware UTC; the clinic's local time
+is `settings.clinic_timezone`.
 """

@@ -1,7 +1,8 @@
 """The schedule settings' forms, read and checked: each gives the values to save, or one plain
 message per field at fault (and then nothing is saved).
 
-Pure functions of what was typed; `bot.staff.schedule_changes` saves what they return.
+Pure functions of what was typed. A checked form gives the schedule's own values
+(`bot.schedule.changes`: `Hours`, `VisitTypeChange`, `ExceptionChange`), which that module saves.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from bot.schedule.changes import WEEKDAYS, ExceptionChange, Hours, VisitTypeChange, hhmm
 from bot.schedule.feed import normalize_feed_url
 
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_VISIT_NAME = 100
 MAX_VISIT_MINUTES = 480
 MAX_POSITION = 999
@@ -25,8 +26,6 @@ MAX_FEED_URL = 2000
 _TIME = re.compile(r"(\d{1,2})(?:[:.](\d{2}))?\s*(a\.?m\.?|p\.?m\.?)?", re.IGNORECASE)
 # Between the two times of a range: "-", an en or em dash, or "to".
 _RANGE = re.compile(r"\s*(?:-|–|—|\bto\b)\s*", re.IGNORECASE)
-
-Hours = tuple[time, time]
 
 
 class FieldError(ValueError):
@@ -47,15 +46,6 @@ class Form:
 
 def _text(form: Mapping[str, object], name: str) -> str:
     return str(form.get(name) or "").strip()
-
-
-def hhmm(moment: time) -> str:
-    return f"{moment:%H:%M}"
-
-
-def hours_text(hours: list[Hours] | tuple[Hours, ...]) -> str:
-    """'08:00-12:00, 13:00-17:00': ranges as the hours field shows them."""
-    return ", ".join(f"{hhmm(starts)}-{hhmm(ends)}" for starts, ends in hours)
 
 
 def parse_time(raw: str) -> time:
@@ -87,7 +77,7 @@ def parse_hours(raw: str) -> list[Hours]:
         starts, ends = parse_time(pieces[0]), parse_time(pieces[1])
         if ends <= starts:
             raise FieldError(f"{hhmm(starts)}-{hhmm(ends)} ends before it starts.")
-        ranges.append((starts, ends))
+        ranges.append(Hours(starts, ends))
     ranges.sort()
     for (first_start, first_end), (second_start, second_end) in zip(ranges, ranges[1:]):
         if second_start < first_end:
@@ -128,6 +118,12 @@ class VisitTypeForm(Form):
     position: int = 0
     active: bool = True
     offered_in_chat: bool = False
+
+    def change(self) -> VisitTypeChange:
+        """The checked values, to save with `bot.schedule.changes`; only when `ok`."""
+        assert self.ok, self.errors
+        return VisitTypeChange(name=self.name, minutes=self.minutes, position=self.position, active=self.active,
+                               offered_in_chat=self.offered_in_chat)
 
 
 def _whole_number(raw: str, label: str, low: int, high: int) -> int:
@@ -188,6 +184,11 @@ class ExceptionForm(Form):
     starts: time | None = None
     ends: time | None = None
     note: str = ""
+
+    def change(self) -> ExceptionChange:
+        """The checked values, to save with `bot.schedule.changes`; only when `ok`."""
+        assert self.ok and self.day is not None, self.errors
+        return ExceptionChange(day=self.day, closed=self.closed, starts=self.starts, ends=self.ends, note=self.note)
 
 
 def read_exception(form: Mapping[str, object], *, today: date) -> ExceptionForm:

@@ -15,8 +15,9 @@ from aiohttp import web
 from aiohttp_session import get_session
 
 from bot.db import SESSION_FACTORY
+from bot.schedule import changes
+from bot.schedule.changes import ScheduleChangeError
 from bot.schedule.feed import refresh_feed
-from bot.staff import schedule_changes as changes
 from bot.staff import schedule_forms as forms
 from bot.staff.pages import (
     clinic_tz,
@@ -31,7 +32,6 @@ from bot.staff.pages import (
     settings,
     url,
 )
-from bot.staff.schedule_changes import ScheduleChangeError
 from bot.staff.schedule_queries import feed_status, load_settings_page
 
 
@@ -47,7 +47,7 @@ async def settings_page(request: web.Request, *, failed: dict[str, forms.Form] |
     today = forms.clinic_today(moment, clinic_tz(request))
     page = await asyncio.to_thread(load_settings_page, _factory(request), config, today=today)
     feed_kind, feed_text = feed_status(page.feed, config, now=moment)
-    weekly_values = {f"hours-{day.weekday}": forms.hours_text(day.hours) for day in page.summary.weekly}
+    weekly_values = {f"hours-{day.weekday}": changes.hours_text(day.hours) for day in page.summary.weekly}
     return await render(
         request,
         "staff/schedule_settings.html",
@@ -56,7 +56,7 @@ async def settings_page(request: web.Request, *, failed: dict[str, forms.Form] |
             "can_change": account.is_admin,
             "failed": failed or {},
             "weekly_values": weekly_values,
-            "weekdays": forms.WEEKDAYS,
+            "weekdays": changes.WEEKDAYS,
             "today": today,
             "feed_kind": feed_kind,
             "feed_text": feed_text,
@@ -111,7 +111,8 @@ def _row_id(request: web.Request, key: str) -> int:
 
 
 async def add_visit_type(request: web.Request) -> web.Response:
-    return await _save(request, "visit_type_new", forms.read_visit_type, changes.add_visit_type,
+    return await _save(request, "visit_type_new", forms.read_visit_type,
+                       lambda db, checked, **who: changes.add_visit_type(db, checked.change(), **who),
                        anchor="visit-types", done="The visit type was added.")
 
 
@@ -119,7 +120,7 @@ async def update_visit_type(request: web.Request) -> web.Response:
     number = _row_id(request, "visit_type_id")
     return await _save(
         request, f"visit_type_{number}", forms.read_visit_type,
-        lambda db, checked, **who: changes.update_visit_type(db, number, checked, **who),
+        lambda db, checked, **who: changes.update_visit_type(db, number, checked.change(), **who),
         anchor="visit-types", done="The visit type was saved.",
     )
 
@@ -139,7 +140,8 @@ async def capacity(request: web.Request) -> web.Response:
 async def add_exception(request: web.Request) -> web.Response:
     today = forms.clinic_today(now(request), clinic_tz(request))
     return await _save(request, "exception_new", lambda form: forms.read_exception(form, today=today),
-                       changes.add_exception, anchor="exceptions", done="The day was added.")
+                       lambda db, checked, **who: changes.add_exception(db, checked.change(), **who),
+                       anchor="exceptions", done="The day was added.")
 
 
 async def delete_exception(request: web.Request) -> web.Response:
