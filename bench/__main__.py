@@ -20,7 +20,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import configs, nlu, openings, report, serving, soak, turns
+from bench import configs, insights, nlu, openings, report, serving, soak, turns
 from bench.procs import RASA_BIN, BenchError
 from bot.settings import PROJECT_ROOT, Settings
 from bot.stack import RASA_RUNTIME_ENV, StackError
@@ -238,6 +238,8 @@ def run(args: argparse.Namespace) -> dict:
             result["soak"] = soak.soak(args.soak, say)
         say("openings with a 5,000-event calendar feed")
         result["openings"] = openings.measure()
+        say("the staff insights page over 1,000,000 events in PostgreSQL")
+        result["insights"] = insights.measure(say=lambda line: say(f"  insights: {line}"))
 
         if not quick and not args.no_levers:
             say(f"ours trained on the team's own examples ({TEAM_DATA_REVISION}), to see what varied data buys")

@@ -10,7 +10,7 @@ import copy
 import math
 from dataclasses import asdict, dataclass
 
-from bench import openings, soak, turns
+from bench import insights, openings, soak, turns
 from bench.widget import widget_size
 
 TARGET_ACCURACY = 0.97
@@ -234,6 +234,7 @@ def targets(result: dict) -> list[dict]:
         *(Target(*target) for target in turns.targets(result.get("long_conversations"))),
         *(Target(*target) for target in soak.targets(result.get("soak"))),
         *(Target(*target) for target in openings.targets(result.get("openings"))),
+        *(Target(*target) for target in insights.targets(result.get("insights"))),
         _widget_target(result),
     ]
     return [asdict(target) for target in found]
@@ -510,6 +511,7 @@ def markdown(result: dict) -> str:
     lines += turns.markdown_section(result.get("long_conversations"))
     lines += soak.markdown_section(result.get("soak"))
     lines += openings.markdown_section(result.get("openings"))
+    lines += insights.markdown_section(result.get("insights"))
     lines += _levers_section(result)
     lines += _recommended_section(result)
     return "\n".join(lines).rstrip() + "\n"
