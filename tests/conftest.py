@@ -20,6 +20,7 @@ from bot.settings import Settings
 from bot.stack import DEFAULT_MODEL, RasaStack
 from tests.fixtures import free_port
 from tests.fixtures.smtp import SmtpServer, smtp_server  # noqa: F401 - shared fixture
+from tests.web.stand_ins import BROWSER_ARGS
 
 pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.lead_store"]
 
@@ -73,3 +74,16 @@ def rasa_server(session_smtp_server: SmtpServer) -> Iterator[RunningAssistant]:
         yield RunningAssistant(url=stack.rasa_url, settings=settings, env=env, smtp=session_smtp_server, stack=stack)
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, driven by Playwright, shared by a module's browser tests."""
+    # Module scope: Playwright's sync API leaves its loop marked as running in this
+    # thread while it lives, which async tests in other modules must not see.
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        yield chromium
+        chromium.close()

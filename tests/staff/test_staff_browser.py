@@ -22,7 +22,7 @@ from bot.leads.models import Lead
 from tests.staff import rasa_events
 from tests.fixtures.axe import serious_violations
 from tests.staff.helpers import ADMIN_EMAIL, PASSWORD, STAFF_EMAIL, FakeClock, Leads
-from tests.web.stand_ins import BROWSER_ARGS, ServerThread
+from tests.web.stand_ins import ServerThread
 
 pytestmark = pytest.mark.browser
 
@@ -30,15 +30,6 @@ DESKTOP = {"width": 1280, "height": 900}
 TABLET = {"width": 800, "height": 1100}
 SCREENS = Path("/tmp/screens")
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from tests.fixtures.axe import serious_violations
 from tests.insights.known_clinic import NOW, KnownClinic
 from tests.staff.helpers import ADMIN_EMAIL, PASSWORD, STAFF_EMAIL, FakeClock
-from tests.web.stand_ins import BROWSER_ARGS, ServerThread
+from tests.web.stand_ins import ServerThread
 
 pytestmark = pytest.mark.browser
 
@@ -24,15 +24,6 @@ DESKTOP = {"width": 1280, "height": 900}
 TABLET = {"width": 800, "height": 1100}
 SCREENS = Path("/tmp/screens")
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from bot.schedule.models import BookingStatus
 from tests.fixtures.axe import serious_violations
 from tests.staff.helpers import ADMIN_EMAIL, PASSWORD, STAFF_EMAIL, FakeClock, Leads
 from tests.staff.schedule_helpers import add_busy, no_schedule_worker, read_booking, request_time  # noqa: F401 - a fixture
-from tests.web.stand_ins import BROWSER_ARGS, ServerThread
+from tests.web.stand_ins import ServerThread
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_schedule_worker")]
 
@@ -26,15 +26,6 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 SCREENS = Path("/tmp/screens")
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

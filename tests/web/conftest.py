@@ -9,7 +9,7 @@ import pytest
 
 from bot.settings import Settings
 from bot.web.app import create_app
-from tests.web.stand_ins import BROWSER_ARGS, ServerThread, StandInRasa
+from tests.web.stand_ins import ServerThread, StandInRasa
 
 
 @pytest.fixture
@@ -71,14 +71,3 @@ def stand_in(server_thread) -> StandInRasa:
     rasa.url = server_thread.serve(rasa.make_app())
     return rasa
 
-
-@pytest.fixture(scope="module")
-def browser():
-    # Module scope: Playwright's sync API leaves its loop marked as running in this
-    # thread while it lives, which async tests in other modules must not see.
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
-        yield chromium
-        chromium.close()
