@@ -123,8 +123,39 @@ def _named_week(text: str, today: date) -> tuple[date, ...] | None:
         return _week_of(today)
     if re.search(r"\bnext week\b|\bcoming week\b", text):
         return _week_of(today, 1)
-    if re.search(r"\b(?:in )?(?:two|2) weeks\b|\bweek after next\b", text):
+    if re.search(r"\b(?:in )?(?:two|2) weeks\b|\bweek after(?: next| that)?\b", text):
         return _week_of(today, 2)
+    return None
+
+
+def _next_date(today: date, month: int, day: int) -> date:
+    """The next `month`/`day` from `today` on (this year's, or next year's once it has passed)."""
+    this_year = date(today.year, month, day)
+    return this_year if this_year >= today else date(today.year + 1, month, day)
+
+
+def _span(first: date, last: date, today: date) -> list[date]:
+    first = max(first, today)
+    return [first + timedelta(n) for n in range((last - first).days + 1)]
+
+
+def _named_stretch(text: str, today: date) -> list[date] | None:
+    """Longer stretches named in words: a month ("in January"), the holidays around the new year."""
+    if re.search(r"\bbetween christmas and new ?year'?s?\b|\bholiday week\b", text):
+        christmas = _next_date(today, 12, 25)
+        return _span(christmas + timedelta(1), christmas + timedelta(6), today)
+    if re.search(r"\bafter (?:the )?(?:holidays|new ?year'?s?)\b", text):
+        new_year = _next_date(today, 1, 2)
+        return _span(new_year, new_year + timedelta(27), today)
+    if re.search(r"\bbefore christmas\b", text):
+        return _span(today, _next_date(today, 12, 24), today)
+    if match := re.search(r"\b(?:in|during|sometime in|early|late|mid) (" + "|".join(_MONTHS) + r")\b", text):
+        month = _MONTHS.index(match.group(1)) + 1
+        first = _next_date(today, month, 1) if month != today.month else today.replace(day=1)
+        if (first - today).days > 92:
+            return None  # "a fall in October", said in December, is about the past
+        last = (first.replace(day=28) + timedelta(4)).replace(day=1) - timedelta(1)
+        return _span(first, last, today)
     return None
 
 
@@ -151,16 +182,22 @@ def _named_days(text: str, today: date) -> list[date]:
     if re.search(r"\b(?:this|the)\s+weekend\b|\bweekends?\b", text):
         saturday = today + timedelta((5 - today.weekday()) % 7)
         days += [d for d in (saturday, saturday + timedelta(1)) if d >= today]
-    week = _named_week(text, today)
+    stretch = _named_stretch(text, today)
+    week = stretch or _named_week(text, today)
     dates = [] if week else _calendar_dates(text, today)
-    weekdays = []
+    weekdays, ruled_out = [], set()
     for match in _WEEKDAY_WORDS.finditer(text):
-        if _ruled_out(text[:match.start()]):
-            continue
         word = match.group(2)
-        weekdays.append((WEEKDAYS.index(word) if word in WEEKDAYS else _WEEKDAY_SHORT[word], match.group(1) == "next"))
+        weekday = WEEKDAYS.index(word) if word in WEEKDAYS else _WEEKDAY_SHORT[word]
+        if _ruled_out(text[:match.start()]):
+            ruled_out.add(weekday)
+            continue
+        weekdays.append((weekday, match.group(1) == "next"))
     if weekdays and week:
         days += [day for day in week if day.weekday() in {weekday for weekday, _ in weekdays}]
+    elif week:
+        # "next week any day except wednesday"
+        days += [day for day in week if day.weekday() not in ruled_out]
     else:
         days += list(week or ())
         # "wed 12/9": the weekday only describes the date beside it.

@@ -31,11 +31,27 @@ def _clock(value) -> time | None:
     return time(int(hours), int(minutes))
 
 
+class OpenFrom(frozenset):
+    """Any day from `first` on ("after the holidays"): read as a stretch of days starting that day."""
+
+    def __new__(cls, first: date):
+        made = super().__new__(cls, {first})
+        made.first = first
+        return made
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, frozenset) and bool(other) and min(other) == self.first
+
+    __hash__ = frozenset.__hash__
+
+
 def expected_window(window: dict | None) -> tuple[frozenset[date] | None, time, time]:
     window = window or {}
     days = None
     if window.get("days"):
         days = frozenset(date.fromisoformat(str(day)) for day in window["days"])
+    elif window.get("from") and not window.get("to"):
+        days = OpenFrom(date.fromisoformat(str(window["from"])))
     elif window.get("from"):
         first, last = date.fromisoformat(str(window["from"])), date.fromisoformat(str(window.get("to") or window["from"]))
         days = frozenset(first + timedelta(n) for n in range((last - first).days + 1))
@@ -63,8 +79,10 @@ def load(section: str, path: Path = EVAL) -> list[dict]:
 
 @pytest.mark.parametrize("eval_file, now", [
     ("availability.yml", NOW),
-    # Written later by another hand, and scored before the reader was changed for it: 42 of 50.
+    # Each written later by another hand, and scored before the reader was changed for it:
+    # 42 of 50, then 33 of 40.
     ("availability-2.yml", datetime(2026, 12, 9, 14, 0, tzinfo=TZ)),
+    ("availability-3.yml", datetime(2026, 12, 18, 16, 0, tzinfo=TZ)),
 ])
 def test_the_days_and_times_visitors_ask_about_are_read_as_they_meant_them(eval_file, now):
     asks = load("asks", EVAL.with_name(eval_file))
