@@ -159,12 +159,23 @@ def create_app(settings: Settings) -> web.Application:
 
 
 class AccessLogger(AbstractAccessLogger):
-    """Method, path, status, size and time only: query strings can carry what a visitor typed."""
+    """Method, path, status, size and time only: query strings can carry what a visitor typed.
+
+    A path holding a secret (the staff calendar feed's `{token}`) is logged as its route's pattern.
+    """
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         self.logger.info(
-            "%s %s %s %s %.1f ms", request.method, request.path, response.status, response.body_length, time * 1000
+            "%s %s %s %s %.1f ms", request.method, _logged_path(request), response.status, response.body_length,
+            time * 1000,
         )
+
+
+def _logged_path(request: web.BaseRequest) -> str:
+    match_info = getattr(request, "match_info", None)
+    if match_info is not None and "token" in match_info:
+        return match_info.route.resource.canonical
+    return request.path
 
 
 class MalformedRequestLog(logging.Filter):

@@ -88,6 +88,22 @@ async def test_the_access_log_leaves_out_query_strings(aiohttp_server, aiohttp_c
     assert "jane.roe" not in caplog.text
 
 
+async def test_the_access_log_leaves_out_the_staff_calendar_feeds_secret(aiohttp_server, aiohttp_client, make_settings,
+                                                                          caplog):
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
+    server = await aiohttp_server(
+        create_app(make_settings()), access_log_class=AccessLogger, access_log=logging.getLogger("aiohttp.access")
+    )
+    client = await aiohttp_client(server)
+
+    response = await client.get("/staff/calendar/SecretCalendarToken123.ics")
+
+    assert response.status == 404
+    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert any(line.startswith("GET /staff/calendar/{token}.ics 404") for line in lines), lines
+    assert "SecretCalendarToken123" not in caplog.text
+
+
 def test_serve_runs_the_app_until_interrupted(tmp_path):
     port = free_port()
     code = (
