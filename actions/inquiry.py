@@ -193,6 +193,10 @@ class ValidateInquiryForm(FormValidationAction):
         reply = _times_reply(tracker, str(value))
         if reply.picked is not None:
             return await self._hold(reply.picked, dispatcher, tracker)
+        if reply.unclear:
+            dispatcher.utter_message(text="I couldn't tell which of the times shown you mean. Please tap one, or "
+                                          "type it as it's shown (like Tue Dec 8, 9:00 AM), or choose Other times.")
+            return {"preferred_times": None}
         if reply.asked is not None:
             return {"preferred_times": None, "times_asked": reply.asked, "offered_times": None}
         if reply.other_times:
@@ -341,7 +345,9 @@ class ActionAcknowledgeRequest(Action):
         return "action_acknowledge_request"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if tracker.get_slot("requested_slot") == "preferred_times" and _times_reply(tracker, _text(tracker)) != offers.Reply():
+        # At the times question, days or times named are its answer, whatever else the message asks.
+        if tracker.get_slot("requested_slot") == "preferred_times" and (
+                _times_reply(tracker, _text(tracker)) != offers.Reply() or inquiry.mentions_time(_text(tracker))):
             return []
         dispatcher.utter_message(response="utter_inquiry_under_way")
         return []

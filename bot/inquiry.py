@@ -262,7 +262,8 @@ _CHANGE_TIMES = re.compile(
 # "it's weekends", "actually friday afternoons": a new time said without naming the detail.
 _TIME_WORDS = re.compile(
     r"\b(?:mon|tues?|wed|thu|thurs|fri|sat|sun)(?:day|days|s)?\b|\b(?:week ?days?|week ?ends?|mornings?|"
-    r"afternoons?|evenings?|noon|lunch ?time|any ?time|am|pm|\d{1,2}(?::\d\d)? ?(?:am|pm|o'clock))\b",
+    r"afternoons?|evenings?|noon|lunch ?time|any ?time|am|pm|\d{1,2}(?::\d\d)? ?(?:am|pm|o'clock)|"
+    r"(?:next|this|coming) (?:week|month)|tomorrow|today|tonight)\b",
     re.IGNORECASE,
 )
 # "Margaret not Maggie": the part before "not" is the new value.

@@ -207,6 +207,8 @@ class Settings:
     # again, and minutes between refreshes of the clinic's calendar feed.
     hold_hours: int = 24
     calendar_refresh_minutes: int = 15
+    # A calendar feed on this machine or a private network (a calendar server of the clinic's own).
+    calendar_feed_private_addresses: bool = False
     # Notices to staff
     smtp_host: str = ""
     smtp_port: int = 25
@@ -297,6 +299,8 @@ class Settings:
             ),
             hold_hours=_positive(env, "HOLD_HOURS", cls.hold_hours),
             calendar_refresh_minutes=_positive(env, "CALENDAR_REFRESH_MINUTES", cls.calendar_refresh_minutes),
+            calendar_feed_private_addresses=_bool(env, "CALENDAR_FEED_PRIVATE_ADDRESSES",
+                                                  cls.calendar_feed_private_addresses),
             smtp_host=env.get("SMTP_HOST", "").strip(),
             smtp_port=_int(env, "SMTP_PORT", cls.smtp_port),
             smtp_username=env.get("SMTP_USERNAME", "").strip(),

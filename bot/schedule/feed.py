@@ -11,6 +11,7 @@ its busy times stay, expanded again from now, and the error is recorded for the 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -58,15 +59,47 @@ class FeedState:
         return self.last_error is not None
 
 
-def normalize_feed_url(raw: str) -> str:
-    """A feed address as staff paste it (https://, http:// or webcal://), ready to fetch; ValueError otherwise."""
+class PrivateAddressError(ValueError):
+    """The address is on this machine or a private network, which is refused unless allowed."""
+
+
+PRIVATE_ADDRESS_MESSAGE = ("That address is on this machine or a private network, which the assistant does not "
+                           "read (CALENDAR_FEED_PRIVATE_ADDRESSES allows it for a calendar server of your own).")
+
+
+def _is_private(address: str) -> bool:
+    try:
+        return not ipaddress.ip_address(address.strip("[]").split("%")[0]).is_global
+    except ValueError:
+        return address.lower() == "localhost" or address.lower().endswith(".localhost")
+
+
+def normalize_feed_url(raw: str, *, private_allowed: bool = False) -> str:
+    """A feed address as staff paste it (https://, http:// or webcal://), ready to fetch.
+
+    Raises ValueError for anything else, `PrivateAddressError` for a literal address on this machine
+    or a private network unless `private_allowed` (a name is checked when fetched, as it resolves then).
+    """
     url = raw.strip()
     if url.lower().startswith("webcal://"):
         url = "https://" + url[len("webcal://"):]
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ValueError("The calendar's address must start with https:// (or webcal://).")
+    if not private_allowed and _is_private(parts.hostname):
+        raise PrivateAddressError(PRIVATE_ADDRESS_MESSAGE)
     return url
+
+
+async def _check_resolves_publicly(url: str) -> None:
+    """Raises FeedError when the address's host resolves to this machine or a private network."""
+    host = urlsplit(url).hostname or ""
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except OSError:
+        raise FeedError("The calendar's server name could not be found.") from None
+    if any(_is_private(info[4][0]) for info in found):
+        raise FeedError(PRIVATE_ADDRESS_MESSAGE)
 
 
 def _moment(value: date | datetime, tz: ZoneInfo) -> datetime:
@@ -107,10 +140,15 @@ def busy_from_ics(ics: bytes | str, *, starts: datetime, ends: datetime, tz: Zon
     return merge(busy)
 
 
-async def _fetch(client: aiohttp.ClientSession, url: str) -> bytes:
+async def _fetch(client: aiohttp.ClientSession, url: str, *, private_allowed: bool) -> bytes:
+    if not private_allowed:
+        await _check_resolves_publicly(url)
     try:
-        async with client.get(url, timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS),
+        # No redirects: one could lead to an address the check above never saw.
+        async with client.get(url, timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS), allow_redirects=False,
                               headers={"Accept": "text/calendar, */*;q=0.5"}) as response:
+            if 300 <= response.status < 400:
+                raise FeedError("The calendar's address sends elsewhere; paste the address it leads to.")
             if response.status != 200:
                 raise FeedError(f"The calendar's server answered HTTP {response.status}.")
             if (response.content_length or 0) > MAX_BYTES:
@@ -123,9 +161,11 @@ async def _fetch(client: aiohttp.ClientSession, url: str) -> bytes:
             return bytes(body)
     except TimeoutError:
         raise FeedError(f"The calendar's server did not answer within {TIMEOUT_SECONDS} s.") from None
-    except aiohttp.ClientError as error:
-        # Only the kind of error: aiohttp's messages can quote the secret address.
-        raise FeedError(f"The calendar could not be fetched ({type(error).__name__}).") from None
+    except aiohttp.ClientConnectionError:
+        # Only the kind of error, in words: aiohttp's messages can quote the secret address.
+        raise FeedError("The calendar's server could not be reached.") from None
+    except aiohttp.ClientError:
+        raise FeedError("The calendar's server gave no usable answer.") from None
 
 
 def _replace_busy(session, busy: list[Interval]) -> None:
@@ -190,12 +230,13 @@ async def refresh_feed(factory: sessionmaker, settings: Settings, client: aiohtt
         await asyncio.to_thread(_clear, factory)
         return await asyncio.to_thread(feed_state, factory)
     try:
-        body = await _fetch(client, normalize_feed_url(url))
+        body = await _fetch(client, normalize_feed_url(url, private_allowed=settings.calendar_feed_private_addresses),
+                            private_allowed=settings.calendar_feed_private_addresses)
         text = body.decode("utf-8", errors="replace")
         try:
             busy = await asyncio.to_thread(busy_from_ics, text, starts=now, ends=now + HORIZON, tz=tz)
         except Exception as error:
-            raise FeedError(f"The calendar could not be read ({type(error).__name__}).") from None
+            raise FeedError("The address gave something that is not a calendar (iCalendar) file.") from None
     except (FeedError, ValueError) as error:
         await asyncio.to_thread(_store_failure, factory, str(error), now, tz)
         log.warning("Calendar feed refresh failed, keeping the last good copy: %s", error)

@@ -48,6 +48,8 @@ class Reply:
     picked: datetime | None = None
     asked: str | None = None
     other_times: bool = False
+    # Meant one of the shown times ("the 9am one") but fits none of them, or several.
+    unclear: bool = False
 
 
 def clinic_zone(settings: Settings) -> ZoneInfo:
@@ -243,4 +245,13 @@ def read_reply(text: str, *, opening: str | None, offered: list[str] | None, oth
         return Reply(asked=text)
     if offered and declines_shown_times(text):
         return Reply(other_times=True)
+    if offered and points_at_a_shown_time(text):
+        return Reply(unclear=True)
     return Reply()
+
+
+def points_at_a_shown_time(text: str) -> bool:
+    """True for words that pick one of the shown times ("the 9am one", "thurs 10 is good", "the third one")."""
+    if _A_RANGE.search(text):
+        return False
+    return bool(_NTH_ONE.search(text)) or bool(_clock_times(text) and _POINTS_AT_SHOWN.search(text))

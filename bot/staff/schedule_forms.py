@@ -14,7 +14,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.schedule.changes import WEEKDAYS, ExceptionChange, Hours, VisitTypeChange, hhmm
-from bot.schedule.feed import normalize_feed_url
+from bot.schedule.feed import PrivateAddressError, normalize_feed_url
 
 MAX_VISIT_NAME = 100
 MAX_VISIT_MINUTES = 480
@@ -225,8 +225,9 @@ class FeedForm(Form):
     url: str | None = None
 
 
-def read_feed(form: Mapping[str, object]) -> FeedForm:
-    """Field `url`: the clinic calendar's secret address (http, https or webcal), or empty for none."""
+def read_feed(form: Mapping[str, object], *, private_allowed: bool = False) -> FeedForm:
+    """Field `url`: the clinic calendar's secret address (http, https or webcal), or empty for none;
+    one on this machine or a private network only when `private_allowed`."""
     checked = FeedForm(values={"url": _text(form, "url")})
     raw = checked.values["url"]
     if not raw:
@@ -235,7 +236,9 @@ def read_feed(form: Mapping[str, object]) -> FeedForm:
         checked.errors["url"] = f"That address is too long (at most {MAX_FEED_URL} characters)."
         return checked
     try:
-        checked.url = normalize_feed_url(raw)
+        checked.url = normalize_feed_url(raw, private_allowed=private_allowed)
+    except PrivateAddressError as error:
+        checked.errors["url"] = str(error)
     except ValueError:
         checked.errors["url"] = (
             "That is not a calendar address: paste the secret address in iCal format, starting with "
@@ -253,14 +256,22 @@ def read_proposed_time(raw: str) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
+# Far enough for any schedule; near enough that a week or an hour's arithmetic never leaves the calendar.
+DAYS_AROUND_TODAY = 5 * 366
+
+
 def read_day(raw: str | None, *, default: date) -> tuple[date, bool]:
-    """A YYYY-MM-DD from an address (week, look-from), or `default`; and whether `raw` was usable."""
+    """A YYYY-MM-DD within five years of `default` from an address (week, look-from), or `default`;
+    and whether `raw` was usable."""
     if not raw:
         return default, True
     try:
-        return date.fromisoformat(raw.strip()), True
+        day = date.fromisoformat(raw.strip())
     except ValueError:
         return default, False
+    if abs((day - default).days) > DAYS_AROUND_TODAY:
+        return default, False
+    return day, True
 
 
 def clinic_today(now: datetime, zone: ZoneInfo) -> date:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -171,11 +172,12 @@ class AccessLogger(AbstractAccessLogger):
         )
 
 
+_SECRET_IN_PATH = re.compile(r"(/calendar/)[^/]+(\.ics)$")
+
+
 def _logged_path(request: web.BaseRequest) -> str:
-    match_info = getattr(request, "match_info", None)
-    if match_info is not None and "token" in match_info:
-        return match_info.route.resource.canonical
-    return request.path
+    # Also for requests refused before routing, which have no route to name.
+    return _SECRET_IN_PATH.sub(r"\1{token}\2", request.path)
 
 
 class MalformedRequestLog(logging.Filter):

@@ -16,4 +16,6 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         clinic_name="Montross Physical Therapy",
         clinic_phone="(804) 493-3256",
         clinic_timezone="America/New_York",
+        # The test feeds are served on 127.0.0.1.
+        calendar_feed_private_addresses=True,
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import socket
 import logging
 from datetime import date, datetime, timedelta
 
@@ -106,10 +108,13 @@ class FeedServer:
         self.status = 200
         self.delay = 0.0
         self.url = ""
+        self.requests = 0
 
     async def handle(self, request: web.Request) -> web.Response:
+        self.requests += 1
         await asyncio.sleep(self.delay)
-        return web.Response(body=self.body, status=self.status, content_type="text/calendar")
+        headers = {"Location": "http://127.0.0.1:1/elsewhere.ics"} if 300 <= self.status < 400 else None
+        return web.Response(body=self.body, status=self.status, content_type="text/calendar", headers=headers)
 
 
 @pytest.fixture
@@ -151,7 +156,8 @@ async def test_a_good_refresh_replaces_the_busy_times(session_factory, settings,
 
 @pytest.mark.parametrize("trouble, error", [
     ({"status": 404}, "HTTP 404"),
-    ({"body": "<html>Sign in to continue</html>"}, "could not be read"),
+    ({"body": "<html>Sign in to continue</html>"}, "not a calendar (iCalendar) file"),
+    ({"status": 302}, "sends elsewhere"),
     ({"body": b"BEGIN:VCALENDAR\r\n" + b"X" * (feed.MAX_BYTES + 10)}, "larger than 5 MB"),
 ])
 async def test_a_failing_feed_keeps_the_last_good_copy_and_says_so(session_factory, settings, feed_server, caplog,
@@ -192,8 +198,32 @@ async def test_a_feed_that_does_not_answer_in_time_is_given_up(session_factory, 
 async def test_an_unreachable_feed_is_recorded_without_its_address(session_factory, settings):
     set_feed_url(session_factory, "https://127.0.0.1:1/private-5ecret7oken/basic.ics")
     state = await _refresh(session_factory, settings)
-    assert state.failing and "could not be fetched" in state.last_error
-    assert "5ecret" not in state.last_error
+    assert state.failing and state.last_error == "The calendar's server could not be reached."
+
+
+@pytest.mark.parametrize("address", ["https://127.0.0.1:8443/cal.ics", "http://localhost/cal.ics",
+                                     "http://10.0.0.5/cal.ics", "http://[::1]/cal.ics", "http://169.254.169.254/"])
+async def test_an_address_on_this_machine_or_a_private_network_is_never_read(session_factory, settings, address):
+    with pytest.raises(feed.PrivateAddressError):
+        normalize_feed_url(address)
+    assert normalize_feed_url(address, private_allowed=True)
+    set_feed_url(session_factory, address)
+    public_only = dataclasses.replace(settings, calendar_feed_private_addresses=False)
+    state = await _refresh(session_factory, public_only)
+    assert state.failing and "private network" in state.last_error
+
+
+async def test_a_name_that_resolves_to_this_machine_is_never_read(session_factory, settings, feed_server):
+    # This machine's own name resolves to one of its addresses, none of them public here.
+    name = socket.gethostname()
+    try:
+        socket.getaddrinfo(name, None)
+    except OSError:
+        pytest.skip("this machine's name does not resolve")
+    set_feed_url(session_factory, feed_server.url.replace("127.0.0.1", name, 1))
+    public_only = dataclasses.replace(settings, calendar_feed_private_addresses=False)
+    state = await _refresh(session_factory, public_only)
+    assert state.failing and "private network" in state.last_error and feed_server.requests == 0
 
 
 async def test_without_a_feed_address_nothing_is_busy(session_factory, settings, feed_server):

@@ -65,3 +65,13 @@ def test_a_button_picks_its_time_and_other_times_picks_none():
                                   "tuesday or thursday after lunch"])
 def test_availability_described_in_words_is_kept_as_words(text):
     assert read_reply(text, opening=None, offered=shown_starts(), other_chosen=False, now=NOW, settings=SETTINGS) == Reply()
+
+
+@pytest.mark.parametrize("text", ["the 4pm one", "the 9am one", "thurs 4 is good"])
+def test_a_shown_time_named_that_fits_none_or_several_is_unclear(text):
+    # 9am is shown on three days; 4pm on none.
+    shown = shown_starts()
+    nine_on_three_days = shown + [datetime(2026, 12, 2, 14, 0, tzinfo=timezone.utc).isoformat(),
+                                  datetime(2026, 12, 3, 14, 0, tzinfo=timezone.utc).isoformat()]
+    assert read_reply(text, opening=None, offered=nine_on_three_days, other_chosen=False, now=NOW,
+                      settings=SETTINGS) == Reply(unclear=True)

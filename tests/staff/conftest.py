@@ -41,6 +41,8 @@ def staff_settings(tmp_path: Path) -> Settings:
         public_url="http://clinic.test",
         clinic_timezone="America/New_York",
         staff_idle_minutes=30,
+        # The test calendars are served on 127.0.0.1.
+        calendar_feed_private_addresses=True,
     )
 
 

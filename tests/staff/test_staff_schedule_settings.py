@@ -10,6 +10,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.schedule.models import ScheduleException, ScheduleSettings, VisitType, WeeklyHours
+from bot.staff import schedule_forms as forms
 from tests.staff.helpers import ADMIN_EMAIL, csrf_from, form_token, signed_in
 from tests.staff.schedule_helpers import audit_details, no_schedule_worker  # noqa: F401 - a fixture
 
@@ -229,6 +230,12 @@ async def test_refresh_now_reads_the_calendar_and_a_failure_is_said_in_plain_wor
     assert ("The calendar feed could not be read at 10:14 AM: the calendar's server answered HTTP 404. "
             "Openings use the copy from 10:00 AM.") in html
     assert audit_details(database, "schedule_changed")[-1] == "Clinic calendar read now, by hand"
+
+
+def test_a_calendar_address_on_a_private_network_is_refused_at_its_field() -> None:
+    checked = forms.read_feed({"url": "http://192.168.1.20/calendar.ics"})
+    assert checked.url is None and "private network" in checked.errors["url"]
+    assert forms.read_feed({"url": "http://192.168.1.20/calendar.ics"}, private_allowed=True).url
 
 
 async def test_the_settings_page_needs_sign_in(client) -> None:

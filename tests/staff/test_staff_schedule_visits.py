@@ -166,6 +166,8 @@ async def test_propose_another_time_from_the_next_openings(client, database, mar
     # From Monday 10:00 AM: an hour's notice, four a day, Tuesday 9:00 AM is Maria's own.
     assert choices[:6] == ["Mon Mar 3, 11:00 AM–12:00 PM", "Mon Mar 3, 12:00 PM–1:00 PM", "Mon Mar 3, 1:00 PM–2:00 PM",
                            "Mon Mar 3, 2:00 PM–3:00 PM", "Tue Mar 4, 8:00 AM–9:00 AM", "Tue Mar 4, 10:00 AM–11:00 AM"]
+    far = await client.get(f"/staff/leads/{lead_id}/visit/propose?from=9999-12-31")
+    assert far.status == 200 and "That is not a date within five years" in await far.text()
     later = await (await client.get(f"/staff/leads/{lead_id}/visit/propose?from=2025-03-10")).text()
     assert re.findall(r'<label for="opening-\d+">([^<]+?) <span', later)[0] == "Mon Mar 10, 8:00 AM–9:00 AM"
     starts = re.search(r'id="opening-5" value="([^"]+)"', html).group(1)

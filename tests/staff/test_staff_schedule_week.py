@@ -92,10 +92,11 @@ async def test_other_weeks_are_a_link_away_and_a_bad_date_shows_this_week(client
     assert 'href="/staff/schedule?week=2025-03-03" rel="prev"' in html
     assert 'href="/staff/schedule?week=2025-03-17" rel="next"' in html
     assert ">This week</a>" in html
-    response = await client.get("/staff/schedule?week=March")
-    assert response.status == 200
-    html = await response.text()
-    assert "That is not a date (YYYY-MM-DD); this week is shown instead." in html
+    for week in ("March", "9999-12-31", "0001-01-01"):
+        response = await client.get(f"/staff/schedule?week={week}")
+        assert response.status == 200, week
+        html = await response.text()
+        assert "That is not a date within five years (YYYY-MM-DD); this week is shown instead." in html
     assert "Week of Monday, March 3, 2025" in html and ">This week</a>" not in html
 
 

@@ -23,7 +23,7 @@ async def week_page(request: web.Request) -> web.Response:
         "staff/schedule_week.html",
         {
             "week": week,
-            "week_error": None if usable else "That is not a date (YYYY-MM-DD); this week is shown instead.",
+            "week_error": None if usable else "That is not a date within five years (YYYY-MM-DD); this week is shown instead.",
             "this_week": week_start(today),
             "week_url": lambda monday: url(request, "staff_schedule", {"week": monday.isoformat()}),
         },

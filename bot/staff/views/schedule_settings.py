@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -157,7 +158,8 @@ async def delete_exception(request: web.Request) -> web.Response:
 
 async def calendar_feed(request: web.Request) -> web.Response:
     return await _save(
-        request, "feed", forms.read_feed, lambda db, checked, **who: changes.set_calendar_feed(db, checked.url, **who),
+        request, "feed", partial(forms.read_feed, private_allowed=settings(request).calendar_feed_private_addresses),
+        lambda db, checked, **who: changes.set_calendar_feed(db, checked.url, **who),
         anchor="calendar",
         done=f"The calendar address was saved. The assistant reads it within "
              f"{settings(request).calendar_refresh_minutes} minutes.",

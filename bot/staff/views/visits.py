@@ -102,7 +102,7 @@ async def propose_page(request: web.Request, *, error: str | None = None, status
         "staff/visit_propose.html",
         {
             "lead": lead, "visit": panel, "openings": openings, "look_from": look_from, "today": today,
-            "from_error": None if usable else "That is not a date (YYYY-MM-DD); openings from today are shown.",
+            "from_error": None if usable else "That is not a date within five years (YYYY-MM-DD); openings from today are shown.",
             "propose_error": error,
         },
         status=status,
