@@ -178,7 +178,14 @@ def set_capacity(db: Session, capacity: int, *, actor: Actor, now: datetime) -> 
 
 
 def add_exception(db: Session, change: ExceptionChange, *, actor: Actor, now: datetime) -> ScheduleException:
-    """Adds a closed day or a day's extra hours and returns it, flushed; a closed day keeps no times."""
+    """Adds a closed day or a day's extra hours and returns it, flushed; a closed day keeps no times.
+
+    Raises ScheduleChangeError("day", ...) when that day is already closed, or closed when extra hours are added.
+    """
+    already = db.scalars(select(ScheduleException).where(ScheduleException.day == change.day)).all()
+    if any(other.closed for other in already) or (change.closed and already):
+        raise ScheduleChangeError(
+            "day", "That day is already in the list: remove it there first to change it.")
     exception = ScheduleException(day=change.day, closed=change.closed, note=change.note,
                                   starts=None if change.closed else change.starts,
                                   ends=None if change.closed else change.ends)

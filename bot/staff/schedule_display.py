@@ -34,7 +34,10 @@ def time_of_day(moment: time) -> str:
 
 
 def time_range(starts: datetime, ends: datetime, zone: ZoneInfo) -> str:
-    """'9:00 AM–10:00 AM' in the clinic's time zone."""
+    """'9:00 AM–10:00 AM' in the clinic's time zone; 'all day' from one midnight to the next."""
+    local_starts, local_ends = starts.astimezone(zone), ends.astimezone(zone)
+    if local_starts.time() == local_ends.time() == time(0) and local_ends > local_starts:
+        return "all day"
     return f"{clock_time(starts, zone)}–{clock_time(ends, zone)}"
 
 

@@ -103,6 +103,16 @@ def test_closed_days_and_extra_hours_are_added_and_removed(db, admin):
     ]
 
 
+def test_a_closed_day_is_in_the_list_once(db, admin):
+    christmas = ExceptionChange(day=date(2024, 12, 25), note="Christmas")
+    changes.add_exception(db, christmas, actor=admin, now=NOW)
+    for again in (christmas, ExceptionChange(day=date(2024, 12, 25), closed=False, starts=time(9), ends=time(12))):
+        with pytest.raises(ScheduleChangeError) as refused:
+            changes.add_exception(db, again, actor=admin, now=NOW)
+        assert refused.value.field == "day"
+    assert len(db.scalars(select(ScheduleException)).all()) == 1
+
+
 @pytest.mark.parametrize("starts, ends", [(None, time(12)), (time(9), None), (time(12), time(9))])
 def test_extra_hours_need_a_start_before_their_end(starts, ends):
     with pytest.raises(ValueError, match="Extra hours need a start before their end"):

@@ -89,7 +89,7 @@ def test_staff_find_a_requested_visit_on_the_week_and_confirm_it(browser, reques
         expect(panel.locator(".visit-status")).to_have_text("Confirmed")
         expect(page.locator(".page-head .status")).to_have_text("Scheduled")
         expect(page.locator(".flash-success")).to_contain_text("Visit confirmed for")
-        expect(page.locator(".flash-success")).to_contain_text("tell the visitor by phone")
+        expect(page.locator(".flash-success")).to_contain_text("tell the visitor yourself")
         expect(panel.get_by_role("button", name="Confirm")).to_have_count(0)
         expect(page.locator("ol.notes")).to_contain_text("Visit confirmed for")
     finally:

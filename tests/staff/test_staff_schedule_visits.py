@@ -64,7 +64,7 @@ async def test_the_lead_page_shows_the_requested_time_its_status_and_hold(client
     # Requested Monday 10:00 AM: held until the visit would start, sooner than HOLD_HOURS (24).
     assert panel.startswith("> Visit Requested time Tue Mar 4, 9:00 AM –10:00 AM Visit Visit Status Requested "
                             "Held until Tue Mar 4, 9:00 AM")
-    assert "Email is not set up (SMTP_HOST): once you confirm, the visitor must be told by phone." in panel
+    assert "Email is not set up (SMTP_HOST): once you confirm, tell the visitor yourself, by phone or from your own email." in panel
     assert "Confirm" in panel and "Decline" in panel and "Propose another time" in panel
 
 
@@ -107,7 +107,7 @@ async def test_without_a_mail_server_the_page_says_to_tell_the_visitor_by_phone(
     await _post_visit(client, lead_id, "confirm", booking_id, "requested")
     assert _outbox(database) == []
     html = await (await client.get(f"/staff/leads/{lead_id}")).text()
-    assert "No email was sent: tell the visitor by phone." in html
+    assert "No email was sent: tell the visitor yourself, by phone or from your own email." in html
     assert "By phone: email is not set up (SMTP_HOST), so no confirmation was emailed." in _words(html)
 
 

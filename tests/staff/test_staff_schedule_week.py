@@ -3,14 +3,17 @@ closed days and busy times, other weeks, and the same week as a list."""
 
 from __future__ import annotations
 
-import pytest
 import re
-from datetime import date, time
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot.schedule.bookings import confirm, hold, propose
 from bot.schedule.models import ScheduleException
-from tests.staff.helpers import signed_in
+from bot.staff.schedule_display import time_range
 from bot.staff.week import Week, WeekDay, _grid
+from tests.staff.helpers import signed_in
 from tests.staff.schedule_helpers import NEW_YORK, add_busy, local, no_schedule_worker, request_time  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.usefixtures("no_schedule_worker")
@@ -125,3 +128,10 @@ def test_week_rows_follow_the_clinic_clock_across_the_change_to_summer_time() ->
     assert [row.starts for row in rows] == [time(8), time(8, 30), time(9), time(9, 30)]
     assert [row.cells[0].kind for row in rows] == ["open"] * 4
     assert Week(date(2025, 3, 3), [day], rows).next == date(2025, 3, 10)
+
+
+def test_a_whole_day_busy_in_the_calendar_reads_all_day() -> None:
+    zone = ZoneInfo("America/New_York")
+    assert time_range(datetime(2025, 3, 4, tzinfo=zone), datetime(2025, 3, 5, tzinfo=zone), zone) == "all day"
+    assert time_range(datetime(2025, 3, 4, 9, tzinfo=zone), datetime(2025, 3, 4, 10, tzinfo=zone), zone) == (
+        "9:00 AM–10:00 AM")

@@ -64,7 +64,7 @@ async def confirm(request: web.Request) -> web.Response:
     if isinstance(outcome, str):
         return await _done(request, outcome, "")
     told = ("A confirmation email to the visitor is on its way." if outcome.emailed
-            else "No email was sent: tell the visitor by phone.")
+            else "No email was sent: tell the visitor yourself, by phone or from your own email.")
     return await _done(request, outcome, f"{outcome.note}. {told}")
 
 
