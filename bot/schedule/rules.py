@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -87,36 +88,35 @@ def capacity(session: Session) -> int:
     return value or DEFAULT_CAPACITY
 
 
-def schedule_settings(session: Session) -> ScheduleSettings:
-    """The settings row, made (capacity 1, no feed, a new visits-feed secret) on first use; flushed, not committed."""
-    row = session.get(ScheduleSettings, SINGLE_ROW_ID)
+T = TypeVar("T")
+
+
+def _single_row(session: Session, model: type[T], make: Callable[[], T]) -> T:
+    """`model`'s one row, made by `make` on first use; flushed, not committed."""
+    row = session.get(model, SINGLE_ROW_ID)
     if row is not None:
         return row
-    row = ScheduleSettings(id=SINGLE_ROW_ID, capacity=DEFAULT_CAPACITY, visits_feed_token=secrets.token_urlsafe(32),
-                           updated_at=datetime.now(UTC))
+    row = make()
     try:
         with session.begin_nested():
             session.add(row)
     except IntegrityError:
         # Another process made it first.
-        row = session.get(ScheduleSettings, SINGLE_ROW_ID, populate_existing=True)
+        row = session.get(model, SINGLE_ROW_ID, populate_existing=True)
         assert row is not None
     return row
+
+
+def schedule_settings(session: Session) -> ScheduleSettings:
+    """The settings row, made (capacity 1, no feed, a new visits-feed secret) on first use; flushed, not committed."""
+    return _single_row(session, ScheduleSettings, lambda: ScheduleSettings(
+        id=SINGLE_ROW_ID, capacity=DEFAULT_CAPACITY, visits_feed_token=secrets.token_urlsafe(32),
+        updated_at=datetime.now(UTC)))
 
 
 def feed_state_row(session: Session) -> CalendarFeedState:
     """The calendar feed's state row, made empty on first use; flushed, not committed."""
-    row = session.get(CalendarFeedState, SINGLE_ROW_ID)
-    if row is not None:
-        return row
-    row = CalendarFeedState(id=SINGLE_ROW_ID)
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        row = session.get(CalendarFeedState, SINGLE_ROW_ID, populate_existing=True)
-        assert row is not None
-    return row
+    return _single_row(session, CalendarFeedState, lambda: CalendarFeedState(id=SINGLE_ROW_ID))
 
 
 def busy_between(session: Session, starts: datetime, ends: datetime) -> list[Interval]:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
 
-from bot.db import make_engine, make_session_factory, upgrade_database
+from bot.db import make_engine, make_session_factory, upgrade_database, utcnow
 from bot.settings import Settings
 from bot.staff import accounts
 from bot.staff.keys import STAFF_CLOCK
@@ -22,6 +22,7 @@ from tests.staff.helpers import (
     Leads,
     add_account,
 )
+from tests.web.stand_ins import ServerThread
 
 
 @pytest.fixture(autouse=True)
@@ -100,3 +101,12 @@ def make_staff_app(build_staff_app, staff_settings: Settings, clock: FakeClock) 
 @pytest.fixture
 async def client(aiohttp_client, make_staff_app, accounts_made):
     return await aiohttp_client(make_staff_app())
+
+
+@pytest.fixture
+def site(database: Database, accounts_made: None, build_staff_app: Callable[..., Any]) -> Iterator[tuple[str, Leads]]:
+    """The staff pages served on loopback for a browser, on the real clock: (base address, leads)."""
+    app = build_staff_app(database.settings, utcnow)
+    leads = Leads(database, FakeClock(utcnow()))
+    with ServerThread() as servers:
+        yield servers.serve(app), leads

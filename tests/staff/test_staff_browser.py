@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,12 +16,10 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from bot.audit import AuditEntry
-from bot.db import utcnow
 from bot.leads.models import Lead
 from tests.staff import rasa_events
 from tests.fixtures.axe import serious_violations
-from tests.staff.helpers import ADMIN_EMAIL, PASSWORD, STAFF_EMAIL, FakeClock, Leads
-from tests.web.stand_ins import ServerThread
+from tests.staff.helpers import ADMIN_EMAIL, PASSWORD, STAFF_EMAIL, Leads
 
 pytestmark = pytest.mark.browser
 
@@ -30,14 +27,6 @@ DESKTOP = {"width": 1280, "height": 900}
 TABLET = {"width": 800, "height": 1100}
 SCREENS = Path("/tmp/screens")
 
-
-
-@pytest.fixture
-def site(database, accounts_made, build_staff_app) -> Iterator[tuple[str, Leads]]:
-    app = build_staff_app(database.settings, utcnow)
-    leads = Leads(database, FakeClock(utcnow()))
-    with ServerThread() as servers:
-        yield servers.serve(app), leads
 
 
 def _sign_in(page, base: str, email: str = STAFF_EMAIL) -> None:

@@ -4,7 +4,6 @@ the settings page or a lead with a visit. Screenshots go to /tmp/screens."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,9 +15,8 @@ from bot.db import utcnow
 from bot.schedule.openings import find_openings
 from bot.schedule.models import BookingStatus
 from tests.fixtures.axe import serious_violations
-from tests.staff.helpers import ADMIN_EMAIL, PASSWORD, STAFF_EMAIL, FakeClock, Leads
+from tests.staff.helpers import ADMIN_EMAIL, PASSWORD, STAFF_EMAIL
 from tests.staff.schedule_helpers import add_busy, no_schedule_worker, read_booking, request_time  # noqa: F401 - a fixture
-from tests.web.stand_ins import ServerThread
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_schedule_worker")]
 
@@ -26,14 +24,6 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 SCREENS = Path("/tmp/screens")
 
-
-
-@pytest.fixture
-def site(database, accounts_made, build_staff_app) -> Iterator[tuple[str, Leads]]:
-    app = build_staff_app(database.settings, utcnow)
-    leads = Leads(database, FakeClock(utcnow()))
-    with ServerThread() as servers:
-        yield servers.serve(app), leads
 
 
 @pytest.fixture
