@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 
-from bot.db import make_engine, make_session_factory, upgrade_database, utcnow
+from bot.db import utcnow
 from bot.settings import Settings
 from bot.staff import accounts
 from bot.staff.keys import STAFF_CLOCK
@@ -21,6 +21,7 @@ from tests.staff.helpers import (
     FakeClock,
     Leads,
     add_account,
+    migrated_database,
 )
 from tests.web.stand_ins import ServerThread
 
@@ -47,24 +48,15 @@ def staff_settings(tmp_path: Path) -> Settings:
     )
 
 
-def _database(settings: Settings):
-    engine = make_engine(settings)
-    upgrade_database(engine)
-    try:
-        yield Database(engine, make_session_factory(engine), settings)
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture
 def database(staff_settings: Settings):
-    yield from _database(staff_settings)
+    yield from migrated_database(staff_settings)
 
 
 @pytest.fixture
 def any_database(tmp_path: Path, database_url: str):
     """The same test on SQLite and on PostgreSQL."""
-    yield from _database(Settings(data_dir=tmp_path / "var", database_url=database_url))
+    yield from migrated_database(Settings(data_dir=tmp_path / "var", database_url=database_url))
 
 
 @pytest.fixture

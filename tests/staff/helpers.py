@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
+from bot.db import make_engine, make_session_factory, upgrade_database
 from bot.leads.models import LeadKind
 from bot.leads.store import LeadStore, NewLead
 from bot.settings import Settings
@@ -42,6 +44,16 @@ class Database:
     engine: Engine
     session_factory: sessionmaker
     settings: Settings
+
+
+def migrated_database(settings: Settings) -> Iterator[Database]:
+    """A fixture's body: `settings`' database migrated to the newest revision, disposed of afterwards."""
+    engine = make_engine(settings)
+    upgrade_database(engine)
+    try:
+        yield Database(engine, make_session_factory(engine), settings)
+    finally:
+        engine.dispose()
 
 
 def add_account(database: Database, login: str, *, admin: bool = False, password: str = PASSWORD) -> None:
